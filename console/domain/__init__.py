@@ -1,0 +1,1 @@
+"""Pure domain rules: statuses, segments, phone numbers, error catalog, records. No Qt, no I/O."""

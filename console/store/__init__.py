@@ -1,0 +1,1 @@
+"""Storage: the ORM, the single group-committing writer, read queries and Alembic migrations."""
