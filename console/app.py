@@ -1,0 +1,32 @@
+"""Composition root: parse the command line, then run a subcommand, the self-test or the window.
+
+This is the only place that knows every service; it builds them and hands them to the window.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from console.cli import build_parser, run_command, settings_from_args
+from console.settings import configure_logging
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``sms-console`` and ``python main.py``."""
+    args = build_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    configure_logging(settings)
+    if args.command:
+        return run_command(args, settings)
+    if args.self_test:
+        from console.selftest import run_self_test
+
+        return run_self_test(settings)
+    from console.ui.launch import run_gui
+
+    return run_gui(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

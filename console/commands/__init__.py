@@ -1,0 +1,1 @@
+"""Headless subcommands, one module each; :mod:`console.cli` parses and dispatches to them."""

@@ -1,0 +1,354 @@
+"""The write operations, as plain functions on a Session. Only the writer's thread calls them.
+
+Each operation notes what it touched in a :class:`Touched` collector; the writer turns that into
+one :class:`~console.domain.model.StoreChange` per committed batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from console.domain import status as st
+from console.domain.model import (
+    EventIn,
+    EventSource,
+    InboundIn,
+    NewDelivery,
+    SendState,
+    WebhookRequestIn,
+    utcnow,
+)
+from console.store.models import (
+    Delivery,
+    DeliveryEvent,
+    InboundMessage,
+    OptOut,
+    WebhookRequest,
+)
+
+
+@dataclass
+class Touched:
+    """What a batch of operations changed (rows are converted to records after the flush)."""
+
+    deliveries: dict[int, Delivery] = field(default_factory=dict)
+    removed: set[int] = field(default_factory=set)
+    events: list[DeliveryEvent] = field(default_factory=list)
+    inbound: list[InboundMessage] = field(default_factory=list)
+    opt_outs: dict[str, OptOut] = field(default_factory=dict)
+    requests: list[WebhookRequest] = field(default_factory=list)
+
+    def merge(self, other: Touched) -> None:
+        """Add what ``other`` touched (an operation that committed its savepoint)."""
+        self.deliveries.update(other.deliveries)
+        self.removed |= other.removed
+        self.events.extend(other.events)
+        self.inbound.extend(other.inbound)
+        self.opt_outs.update(other.opt_outs)
+        self.requests.extend(other.requests)
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """What recording one event did: the rows are converted by the writer after the flush."""
+
+    event: DeliveryEvent | None
+    delivery: Delivery | None
+    duplicate: bool
+
+
+_SOURCE_CLASS = {
+    EventSource.CALLBACK: "cb",
+    EventSource.SIMULATOR: "cb",
+    EventSource.API: "api",
+    EventSource.POLL: "poll",
+    EventSource.CONSOLE: "console",
+}
+
+
+def dedup_key(ev: EventIn) -> str:
+    """Events with the same key are one observation (a repeated callback, an unchanged poll)."""
+    target = ev.message_sid or f"id:{ev.delivery_id}"
+    raw = f"{target}|{_SOURCE_CLASS[ev.source]}|{ev.status}|{ev.error_code or ''}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def add_delivery(s: Session, touched: Touched, new: NewDelivery) -> Delivery:
+    """Record an outbound message before anything is sent."""
+    now = utcnow()
+    status = st.Status.REJECTED if new.send_state is SendState.REJECTED else st.Status.PENDING
+    row = Delivery(
+        sid=None,
+        to_number=new.to,
+        from_number=new.from_,
+        messaging_service_sid=new.messaging_service_sid,
+        body=new.body,
+        profile=new.profile,
+        account_sid=new.account_sid,
+        segments=new.segments,
+        encoding=new.encoding,
+        status=status.value,
+        status_rank=st.rank(status),
+        send_state=new.send_state.value,
+        batch_id=new.batch_id,
+        created_at=now,
+        updated_at=now,
+        final_at=now if st.is_final(status) else None,
+    )
+    s.add(row)
+    s.flush()
+    touched.deliveries[row.id] = row
+    return row
+
+
+def _external_delivery(s: Session, ev: EventIn) -> Delivery:
+    """A delivery for a SID the console did not send (another tool, or not yet recorded)."""
+    now = utcnow()
+    row = Delivery(
+        sid=ev.message_sid,
+        to_number=ev.to or "",
+        from_number=ev.from_,
+        messaging_service_sid=ev.messaging_service_sid,
+        body=ev.body,
+        profile="",
+        account_sid=ev.account_sid,
+        segments=ev.segments or 0,
+        encoding="",
+        status=st.Status.PENDING.value,
+        status_rank=st.rank(st.Status.PENDING),
+        send_state=SendState.EXTERNAL.value,
+        created_at=ev.received_at,
+        updated_at=now,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _apply(row: Delivery, status: st.Status | None, ev: EventIn, now: datetime) -> None:
+    """Apply one observation to the delivery's derived fields (forward-only)."""
+    if status is not None:
+        current = st.Status(row.status)
+        new = st.advance(current, status)
+        if new is not current:
+            row.status = new.value
+            row.status_rank = st.rank(new)
+            if st.is_final(new) and row.final_at is None:
+                row.final_at = ev.received_at
+        if new is status and ev.error_code and (
+            new is not current or row.error_code is None or ev.error_code > row.error_code
+        ):
+            row.error_code = ev.error_code
+            row.error_message = ev.error_message
+    for attr, value in (
+        ("price", ev.price),
+        ("price_unit", ev.price_unit),
+        ("from_number", ev.from_),
+        ("messaging_service_sid", ev.messaging_service_sid),
+        ("account_sid", ev.account_sid),
+        ("body", ev.body),
+    ):
+        if value and not getattr(row, attr):
+            setattr(row, attr, value)
+    if ev.segments and not row.segments:
+        row.segments = ev.segments
+    if not row.to_number and ev.to:
+        row.to_number = ev.to
+    row.updated_at = now
+
+
+def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
+    """Append an observation (once) and advance its delivery's status."""
+    now = utcnow()
+    row: Delivery | None = None
+    if ev.delivery_id is not None:
+        row = s.get(Delivery, ev.delivery_id)
+    elif ev.message_sid:
+        row = s.scalars(select(Delivery).where(Delivery.sid == ev.message_sid)).first()
+        if row is None:
+            row = _external_delivery(s, ev)
+    key = dedup_key(ev)
+    if s.scalars(select(DeliveryEvent.id).where(DeliveryEvent.dedup_key == key)).first():
+        if row is not None and (ev.price and not row.price):
+            _apply(row, None, ev, now)
+            touched.deliveries[row.id] = row
+        return EventResult(event=None, delivery=row, duplicate=True)
+    status = st.parse(ev.status)
+    event = DeliveryEvent(
+        delivery_id=row.id if row is not None else None,
+        message_sid=ev.message_sid or (row.sid if row is not None else None),
+        source=ev.source.value,
+        status=ev.status,
+        applied=status is not None,
+        error_code=ev.error_code,
+        error_message=ev.error_message,
+        payload=ev.payload,
+        signature=ev.signature.value if ev.signature else None,
+        dedup_key=key,
+        received_at=ev.received_at,
+    )
+    s.add(event)
+    if row is not None:
+        _apply(row, status, ev, now)
+        touched.deliveries[row.id] = row
+    s.flush()
+    touched.events.append(event)
+    return EventResult(event=event, delivery=row, duplicate=False)
+
+
+def transition(
+    s: Session,
+    touched: Touched,
+    delivery_id: int,
+    state: SendState,
+    *,
+    sid: str | None = None,
+    event: EventIn | None = None,
+) -> Delivery:
+    """Move a delivery along the send pipeline, optionally with the event that caused it.
+
+    Giving a SID adopts any events (and the stand-in delivery) recorded for it before the
+    create() response was recorded: a callback can beat the API answer.
+    """
+    row = s.get(Delivery, delivery_id)
+    if row is None:
+        raise LookupError(f"no delivery with id {delivery_id}")
+    row.send_state = state.value
+    row.updated_at = utcnow()
+    touched.deliveries[row.id] = row
+    if sid and row.sid != sid:
+        _adopt(s, touched, row, sid)
+    if event is not None:
+        record_event(s, touched, _with_delivery(event, row.id))
+    return row
+
+
+def _with_delivery(ev: EventIn, delivery_id: int) -> EventIn:
+    from dataclasses import replace
+
+    return replace(ev, delivery_id=delivery_id)
+
+
+def _adopt(s: Session, touched: Touched, row: Delivery, sid: str) -> None:
+    """Give ``row`` its SID and take over everything recorded earlier under that SID."""
+    stand_in = s.scalars(select(Delivery).where(Delivery.sid == sid)).first()
+    if stand_in is not None and stand_in.id != row.id:
+        s.execute(
+            update(DeliveryEvent)
+            .where(DeliveryEvent.delivery_id == stand_in.id)
+            .values(delivery_id=row.id)
+        )
+        touched.removed.add(stand_in.id)
+        touched.deliveries.pop(stand_in.id, None)
+        s.delete(stand_in)
+        s.flush()
+    row.sid = sid
+    s.execute(
+        update(DeliveryEvent)
+        .where(DeliveryEvent.message_sid == sid, DeliveryEvent.delivery_id.is_(None))
+        .values(delivery_id=row.id)
+    )
+    s.flush()
+    statuses = s.scalars(
+        select(DeliveryEvent).where(DeliveryEvent.delivery_id == row.id).order_by(DeliveryEvent.id)
+    ).all()
+    for ev_row in statuses:
+        ev_row.message_sid = ev_row.message_sid or sid
+        observed = st.parse(ev_row.status)
+        _apply(
+            row,
+            observed,
+            EventIn(
+                source=EventSource(ev_row.source),
+                status=ev_row.status,
+                error_code=ev_row.error_code,
+                error_message=ev_row.error_message,
+                received_at=ev_row.received_at,
+            ),
+            utcnow(),
+        )
+
+
+def record_inbound(
+    s: Session, touched: Touched, msg: InboundIn, opt_out: bool | None, keyword: str | None
+) -> InboundMessage | None:
+    """Store an inbound SMS once; apply an opt-out (True) or opt-in (False) when given."""
+    existing = s.scalars(
+        select(InboundMessage).where(InboundMessage.message_sid == msg.message_sid)
+    ).first()
+    if existing is not None:
+        return None
+    row = InboundMessage(
+        message_sid=msg.message_sid,
+        from_number=msg.from_,
+        to_number=msg.to,
+        body=msg.body,
+        account_sid=msg.account_sid,
+        messaging_service_sid=msg.messaging_service_sid,
+        num_media=msg.num_media,
+        media_urls=json.dumps(list(msg.media_urls)),
+        opt_out_type=msg.opt_out_type,
+        payload=msg.payload,
+        signature=msg.signature.value if msg.signature else None,
+        received_at=msg.received_at,
+    )
+    s.add(row)
+    if opt_out is not None:
+        set_opt_out(s, touched, msg.from_, opt_out, keyword or "", msg.message_sid)
+    s.flush()
+    touched.inbound.append(row)
+    return row
+
+
+def set_opt_out(
+    s: Session, touched: Touched, number: str, opted_out: bool, keyword: str, sid: str | None
+) -> OptOut:
+    """Record that ``number`` opted out (STOP) or back in (START)."""
+    row = s.get(OptOut, number)
+    if row is None:
+        row = OptOut(number=number)
+        s.add(row)
+    row.opted_out = opted_out
+    row.keyword = keyword
+    row.message_sid = sid
+    row.updated_at = utcnow()
+    touched.opt_outs[number] = row
+    return row
+
+
+def log_request(
+    s: Session, touched: Touched, req: WebhookRequestIn, retention: int
+) -> WebhookRequest:
+    """Append a webhook request to the inspector's log, keeping the newest ``retention`` rows."""
+    row = WebhookRequest(
+        method=req.method,
+        path=req.path,
+        query=req.query,
+        headers=json.dumps([list(h) for h in req.headers]),
+        body=req.body,
+        remote=req.remote,
+        status_code=req.status_code,
+        verdict=req.verdict.value if req.verdict else None,
+        diagnosis=req.diagnosis,
+        checked_url=req.checked_url,
+        response_body=req.response_body,
+        duration_ms=req.duration_ms,
+        received_at=req.received_at,
+    )
+    s.add(row)
+    s.flush()
+    if row.id % 256 == 0:
+        s.execute(delete(WebhookRequest).where(WebhookRequest.id <= row.id - retention))
+    touched.requests.append(row)
+    return row
+
+
+def count_requests(s: Session) -> int:
+    """How many webhook requests are kept (for retention tests and the inspector)."""
+    return int(s.scalar(select(func.count()).select_from(WebhookRequest)) or 0)

@@ -1,0 +1,371 @@
+"""Read queries: short read-only sessions returning frozen records, paged for large tables.
+
+The GUI, the CLI and the services read through a :class:`Reader`; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from console.domain.model import (
+    DeliveryRecord,
+    EventRecord,
+    InboundRecord,
+    OptOutRecord,
+    SendState,
+    WebhookRequestRecord,
+)
+from console.store.db import make_reader_engine
+from console.store.models import Delivery, DeliveryEvent, InboundMessage, OptOut, WebhookRequest
+from console.store.records import (
+    delivery_record,
+    event_record,
+    inbound_record,
+    opt_out_record,
+    request_record,
+)
+
+SortKey = Literal["created_at", "updated_at", "to", "status", "error_code", "segments", "id"]
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "created_at": Delivery.created_at,
+    "updated_at": Delivery.updated_at,
+    "to": Delivery.to_number,
+    "status": Delivery.status_rank,
+    "error_code": Delivery.error_code,
+    "segments": Delivery.segments,
+    "id": Delivery.id,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFilter:
+    """Which deliveries to show: by status, free text (number, body, SID), period and profile."""
+
+    statuses: frozenset[str] = frozenset()
+    text: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    profile: str | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        """The SQL conditions of this filter."""
+        out: list[ColumnElement[bool]] = []
+        if self.statuses:
+            out.append(Delivery.status.in_(sorted(self.statuses)))
+        if self.text.strip():
+            needle = f"%{self.text.strip()}%"
+            out.append(
+                or_(
+                    Delivery.to_number.like(needle),
+                    Delivery.from_number.like(needle),
+                    Delivery.body.like(needle),
+                    Delivery.sid.like(needle),
+                )
+            )
+        if self.since is not None:
+            out.append(Delivery.created_at >= self.since)
+        if self.until is not None:
+            out.append(Delivery.created_at < self.until)
+        if self.profile:
+            out.append(Delivery.profile == self.profile)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts for the statistics panel."""
+
+    by_status: dict[str, int]
+    by_error: dict[int, int]
+    total: int
+    delivered: int
+    failed: int
+    buckets: list[tuple[datetime, int]]  # messages created per bucket start
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered over all that reached a final outcome (None with no final outcome yet)."""
+        done = self.delivered + self.failed
+        return self.delivered / done if done else None
+
+
+class Reader:
+    """Read-only access to the ledger."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_reader_engine(url)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def _session(self) -> Session:
+        return Session(self.engine)
+
+    # -- deliveries --------------------------------------------------------------------------
+    def count_deliveries(self, flt: DeliveryFilter = DeliveryFilter()) -> int:
+        """How many deliveries match."""
+        with self._session() as s:
+            q = select(func.count()).select_from(Delivery).where(and_(True, *flt.clauses()))
+            return int(s.scalar(q) or 0)
+
+    def deliveries(
+        self,
+        flt: DeliveryFilter = DeliveryFilter(),
+        *,
+        sort: str = "created_at",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[DeliveryRecord]:
+        """One slice of the matching deliveries in the given order (id breaks ties)."""
+        with self._session() as s:
+            rows = s.scalars(
+                self._ordered(flt, sort, descending).offset(offset).limit(limit)
+            ).all()
+            return [delivery_record(r) for r in rows]
+
+    def delivery_ids(
+        self, flt: DeliveryFilter = DeliveryFilter(), *, sort: str = "created_at",
+        descending: bool = True,
+    ) -> list[int]:
+        """All matching ids in order (cheap: the GUI model keeps ids and fetches rows lazily)."""
+        with self._session() as s:
+            col = _SORT_COLUMNS[sort]
+            q = select(Delivery.id).where(and_(True, *flt.clauses()))
+            q = q.order_by(col.desc(), Delivery.id.desc()) if descending else q.order_by(
+                col.asc(), Delivery.id.asc()
+            )
+            return list(s.scalars(q).all())
+
+    def deliveries_by_ids(self, ids: Sequence[int]) -> dict[int, DeliveryRecord]:
+        """The deliveries with these ids."""
+        out: dict[int, DeliveryRecord] = {}
+        with self._session() as s:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                for r in s.scalars(select(Delivery).where(Delivery.id.in_(chunk))):
+                    out[r.id] = delivery_record(r)
+        return out
+
+    def _ordered(self, flt: DeliveryFilter, sort: str, descending: bool) -> Select[Any]:
+        col = _SORT_COLUMNS[sort]
+        q = select(Delivery).where(and_(True, *flt.clauses()))
+        if descending:
+            return q.order_by(col.desc(), Delivery.id.desc())
+        return q.order_by(col.asc(), Delivery.id.asc())
+
+    def delivery(self, delivery_id: int) -> DeliveryRecord | None:
+        """One delivery by id."""
+        with self._session() as s:
+            row = s.get(Delivery, delivery_id)
+            return delivery_record(row) if row is not None else None
+
+    def delivery_by_sid(self, sid: str) -> DeliveryRecord | None:
+        """One delivery by its Twilio Message SID."""
+        with self._session() as s:
+            row = s.scalars(select(Delivery).where(Delivery.sid == sid)).first()
+            return delivery_record(row) if row is not None else None
+
+    def events(self, delivery_id: int) -> list[EventRecord]:
+        """A delivery's events in the order they were recorded."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(DeliveryEvent)
+                .where(DeliveryEvent.delivery_id == delivery_id)
+                .order_by(DeliveryEvent.id)
+            ).all()
+            return [event_record(r) for r in rows]
+
+    def events_by_sid(self, sid: str) -> list[EventRecord]:
+        """Events recorded for a SID, attached or not."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(DeliveryEvent)
+                .where(DeliveryEvent.message_sid == sid)
+                .order_by(DeliveryEvent.id)
+            ).all()
+            return [event_record(r) for r in rows]
+
+    def iter_with_events(
+        self, flt: DeliveryFilter = DeliveryFilter(), *, chunk: int = 500
+    ) -> Iterator[tuple[DeliveryRecord, list[EventRecord]]]:
+        """Every matching delivery (oldest first) with its events, in chunks (for export)."""
+        last_id = 0
+        while True:
+            with self._session() as s:
+                rows = s.scalars(
+                    select(Delivery)
+                    .where(and_(Delivery.id > last_id, *flt.clauses()))
+                    .order_by(Delivery.id)
+                    .limit(chunk)
+                ).all()
+                if not rows:
+                    return
+                ids = [r.id for r in rows]
+                events: dict[int, list[EventRecord]] = {i: [] for i in ids}
+                for e in s.scalars(
+                    select(DeliveryEvent)
+                    .where(DeliveryEvent.delivery_id.in_(ids))
+                    .order_by(DeliveryEvent.id)
+                ):
+                    assert e.delivery_id is not None
+                    events[e.delivery_id].append(event_record(e))
+                batch = [(delivery_record(r), events[r.id]) for r in rows]
+            yield from batch
+            last_id = ids[-1]
+
+    def in_send_state(self, *states: SendState, limit: int = 10_000) -> list[DeliveryRecord]:
+        """Deliveries in the given pipeline states, oldest first (resume and reconcile)."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(Delivery)
+                .where(Delivery.send_state.in_([st.value for st in states]))
+                .order_by(Delivery.id)
+                .limit(limit)
+            ).all()
+            return [delivery_record(r) for r in rows]
+
+    def open_deliveries(self, updated_before: datetime, limit: int = 1000) -> list[DeliveryRecord]:
+        """Deliveries with a SID and no final status, not updated since ``updated_before``."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.sid.is_not(None),
+                    Delivery.final_at.is_(None),
+                    Delivery.updated_at < updated_before,
+                )
+                .order_by(Delivery.updated_at)
+                .limit(limit)
+            ).all()
+            return [delivery_record(r) for r in rows]
+
+    def recent_recipients(self, limit: int = 20) -> list[str]:
+        """The most recently used recipients, newest first, without repeats."""
+        with self._session() as s:
+            q = (
+                select(Delivery.to_number, func.max(Delivery.id).label("last"))
+                .where(Delivery.send_state != SendState.EXTERNAL.value)
+                .group_by(Delivery.to_number)
+                .order_by(func.max(Delivery.id).desc())
+                .limit(limit)
+            )
+            return [row[0] for row in s.execute(q)]
+
+    # -- inbound and opt-outs ----------------------------------------------------------------
+    def conversations(self) -> list[tuple[str, InboundRecord, int]]:
+        """One entry per number that wrote in: (number, latest message, message count)."""
+        with self._session() as s:
+            latest = (
+                select(InboundMessage.from_number, func.max(InboundMessage.id), func.count())
+                .group_by(InboundMessage.from_number)
+                .order_by(func.max(InboundMessage.id).desc())
+            )
+            out = []
+            for number, last_id, count in s.execute(latest):
+                row = s.get(InboundMessage, last_id)
+                assert row is not None
+                out.append((number, inbound_record(row), int(count)))
+            return out
+
+    def inbound_from(self, number: str) -> list[InboundRecord]:
+        """Every inbound message from a number, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(InboundMessage)
+                .where(InboundMessage.from_number == number)
+                .order_by(InboundMessage.id)
+            ).all()
+            return [inbound_record(r) for r in rows]
+
+    def deliveries_to(self, number: str, limit: int = 500) -> list[DeliveryRecord]:
+        """Messages sent to a number, oldest first (the outbound side of a conversation)."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(Delivery)
+                .where(Delivery.to_number == number)
+                .order_by(Delivery.id.desc())
+                .limit(limit)
+            ).all()
+            return [delivery_record(r) for r in reversed(rows)]
+
+    def opt_out(self, number: str) -> OptOutRecord | None:
+        """The opt-out state of a number, if it ever opted out or in."""
+        with self._session() as s:
+            row = s.get(OptOut, number)
+            return opt_out_record(row) if row is not None else None
+
+    def is_opted_out(self, number: str) -> bool:
+        """Whether the number has opted out (replied STOP) and not back in."""
+        rec = self.opt_out(number)
+        return rec is not None and rec.opted_out
+
+    def opt_outs(self) -> list[OptOutRecord]:
+        """Every number's opt-out state."""
+        with self._session() as s:
+            return [opt_out_record(r) for r in s.scalars(select(OptOut).order_by(OptOut.number))]
+
+    # -- webhook requests --------------------------------------------------------------------
+    def requests(self, *, offset: int = 0, limit: int = 500) -> list[WebhookRequestRecord]:
+        """Webhook requests, newest first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(WebhookRequest).order_by(WebhookRequest.id.desc()).offset(offset).limit(limit)
+            ).all()
+            return [request_record(r) for r in rows]
+
+    def count_requests(self, verdict: str | None = None, since: datetime | None = None) -> int:
+        """How many webhook requests are kept, optionally by verdict and time."""
+        with self._session() as s:
+            q = select(func.count()).select_from(WebhookRequest)
+            if verdict is not None:
+                q = q.where(WebhookRequest.verdict == verdict)
+            if since is not None:
+                q = q.where(WebhookRequest.received_at >= since)
+            return int(s.scalar(q) or 0)
+
+    # -- statistics --------------------------------------------------------------------------
+    def stats(self, flt: DeliveryFilter = DeliveryFilter(), bucket_seconds: int = 3600) -> Stats:
+        """Counts per status and error code, and messages per time bucket."""
+        with self._session() as s:
+            where = and_(True, *flt.clauses())
+            by_status = {
+                str(k): int(v)
+                for k, v in s.execute(
+                    select(Delivery.status, func.count()).where(where).group_by(Delivery.status)
+                )
+            }
+            by_error = {
+                int(k): int(v)
+                for k, v in s.execute(
+                    select(Delivery.error_code, func.count())
+                    .where(where, Delivery.error_code.is_not(None))
+                    .group_by(Delivery.error_code)
+                )
+            }
+            created = s.scalars(select(Delivery.created_at).where(where)).all()
+        buckets: dict[int, int] = {}
+        for ts in created:
+            key = int(ts.timestamp()) // bucket_seconds * bucket_seconds
+            buckets[key] = buckets.get(key, 0) + 1
+        from datetime import UTC
+
+        series = [(datetime.fromtimestamp(k, UTC), n) for k, n in sorted(buckets.items())]
+        delivered = by_status.get("delivered", 0) + by_status.get("read", 0)
+        failed = sum(by_status.get(k, 0) for k in ("failed", "undelivered", "rejected"))
+        return Stats(
+            by_status=by_status,
+            by_error=by_error,
+            total=sum(by_status.values()),
+            delivered=delivered,
+            failed=failed,
+            buckets=series,
+        )

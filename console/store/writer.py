@@ -1,0 +1,265 @@
+"""The single writer: every database write, group-committed, on one connection and one thread.
+
+Callers on the runtime loop call an operation, which queues the write at once and returns a
+future to ``await``; operations queue up while the previous batch
+commits, and the next batch takes everything queued (up to ``max_batch``) into one transaction.
+A caller's await returns only after the commit holding its write — so a webhook answered 200 is
+durable — while thousands of writes per second share a handful of commits.
+
+The blocking SQL runs on a dedicated one-thread executor that owns the only writing connection;
+the loop stays free for the HTTP server. After each commit, subscribers receive one
+:class:`~console.domain.model.StoreChange` on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from console.domain.model import (
+    DeliveryRecord,
+    EventIn,
+    EventRecord,
+    InboundIn,
+    InboundRecord,
+    NewDelivery,
+    OptOutRecord,
+    SendState,
+    StoreChange,
+    WebhookRequestIn,
+    WebhookRequestRecord,
+)
+from console.store import ops
+from console.store.db import make_writer_engine
+from console.store.records import (
+    delivery_record,
+    event_record,
+    inbound_record,
+    opt_out_record,
+    request_record,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Op = Callable[[Session, ops.Touched], Any]
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What recording an event did."""
+
+    event: EventRecord | None
+    delivery: DeliveryRecord | None
+    duplicate: bool
+
+
+@dataclass(slots=True)
+class _Job:
+    op: Op
+    convert: Convert
+    future: asyncio.Future[Any]
+
+
+class WriterClosed(RuntimeError):
+    """The writer was closed; the write was not accepted."""
+
+
+class Writer:
+    """The one writing connection, with group commit. Create and use on the runtime loop."""
+
+    def __init__(self, url: str, *, max_batch: int = 2000, request_retention: int = 10_000):
+        self._engine = make_writer_engine(url)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._max_batch = max_batch
+        self._retention = request_retention
+        self._listeners: list[Callable[[StoreChange], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.commits = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the commit loop on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
+
+    async def close(self) -> None:
+        """Commit everything already queued, then stop and release the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._task is not None:
+            await self._queue.join()
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._engine.dispose)
+        self._executor.shutdown(wait=True)
+
+    def subscribe(self, listener: Callable[[StoreChange], None]) -> None:
+        """Call ``listener`` (on the loop thread) with what each committed batch changed."""
+        self._listeners.append(listener)
+
+    # -- operations --------------------------------------------------------------------------
+    def add_delivery(self, new: NewDelivery) -> asyncio.Future[DeliveryRecord]:
+        """Record one outbound message before it is sent."""
+        return self._submit(lambda s, t: ops.add_delivery(s, t, new), delivery_record)
+
+    def add_deliveries(self, news: Sequence[NewDelivery]) -> asyncio.Future[list[DeliveryRecord]]:
+        """Record many outbound messages in one transaction (a bulk send)."""
+
+        def op(s: Session, t: ops.Touched) -> list[Any]:
+            return [ops.add_delivery(s, t, n) for n in news]
+
+        return self._submit(op, lambda rows: [delivery_record(r) for r in rows])
+
+    def record_event(self, ev: EventIn) -> asyncio.Future[EventOutcome]:
+        """Append an observation once and advance its delivery's status."""
+        return self._submit(lambda s, t: ops.record_event(s, t, ev), _outcome)
+
+    def transition(
+        self,
+        delivery_id: int,
+        state: SendState,
+        *,
+        sid: str | None = None,
+        event: EventIn | None = None,
+    ) -> asyncio.Future[DeliveryRecord]:
+        """Move a delivery along the send pipeline (atomically with its event, if any)."""
+        return self._submit(
+            lambda s, t: ops.transition(s, t, delivery_id, state, sid=sid, event=event),
+            delivery_record,
+        )
+
+    def record_inbound(
+        self, msg: InboundIn, *, opt_out: bool | None = None, keyword: str | None = None
+    ) -> asyncio.Future[InboundRecord | None]:
+        """Store an inbound SMS once (None for a repeat), with its opt-out/opt-in effect."""
+        return self._submit(
+            lambda s, t: ops.record_inbound(s, t, msg, opt_out, keyword),
+            lambda row: None if row is None else inbound_record(row),
+        )
+
+    def set_opt_out(
+        self, number: str, opted_out: bool, keyword: str, message_sid: str | None = None
+    ) -> asyncio.Future[OptOutRecord]:
+        """Set a number's opt-out state by hand (the operator's decision)."""
+        return self._submit(
+            lambda s, t: ops.set_opt_out(s, t, number, opted_out, keyword, message_sid),
+            opt_out_record,
+        )
+
+    def log_request(self, req: WebhookRequestIn) -> asyncio.Future[WebhookRequestRecord]:
+        """Append a request to the inspector's log (bounded retention)."""
+        return self._submit(
+            lambda s, t: ops.log_request(s, t, req, self._retention), request_record
+        )
+
+    # -- machinery ---------------------------------------------------------------------------
+    def _submit(self, op: Op, convert: Convert) -> asyncio.Future[Any]:
+        """Queue a write now (so its order is the call order); the future resolves at commit."""
+        if self._closed:
+            raise WriterClosed("the database writer is closed; the write was not accepted")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(op, convert, future))
+        return future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results, change = await loop.run_in_executor(self._executor, self._apply, batch)
+            except Exception as exc:  # commit failed: every caller in the batch learns it
+                log.exception("database commit failed for a batch of %d writes", len(batch))
+                results, change = [exc] * len(batch), StoreChange()
+            for job, result in zip(batch, results, strict=True):
+                if not job.future.done():
+                    if isinstance(result, BaseException):
+                        job.future.set_exception(result)
+                    else:
+                        job.future.set_result(result)
+                self._queue.task_done()
+            if change:
+                for listener in self._listeners:
+                    try:
+                        listener(change)
+                    except Exception:
+                        log.exception("a store listener failed")
+
+    def _apply(self, batch: list[_Job]) -> tuple[list[Any], StoreChange]:
+        """Run a batch in one transaction; on a failing op, redo the batch op by op."""
+        try:
+            return self._apply_all(batch, isolate=False)
+        except _OpFailed:
+            return self._apply_all(batch, isolate=True)
+
+    def _apply_all(self, batch: list[_Job], *, isolate: bool) -> tuple[list[Any], StoreChange]:
+        touched = ops.Touched()
+        results: list[Any] = []
+        with Session(self._engine, expire_on_commit=False, autoflush=True) as session:
+            for job in batch:
+                if not isolate:
+                    try:
+                        raw = job.op(session, touched)
+                    except Exception as exc:
+                        raise _OpFailed from exc
+                    results.append(raw)
+                    continue
+                savepoint = session.begin_nested()
+                mine = ops.Touched()
+                try:
+                    raw = job.op(session, mine)
+                    savepoint.commit()
+                except Exception as exc:
+                    savepoint.rollback()
+                    results.append(exc)
+                    continue
+                touched.merge(mine)
+                results.append(raw)
+            session.flush()
+            converted = [
+                r if isinstance(r, BaseException) else job.convert(r)
+                for job, r in zip(batch, results, strict=True)
+            ]
+            change = _change(touched)
+            session.commit()
+        self.commits += 1
+        return converted, change
+
+
+class _OpFailed(Exception):
+    """An operation raised inside a shared batch; the batch is redone with isolation."""
+
+
+def _outcome(result: ops.EventResult) -> EventOutcome:
+    return EventOutcome(
+        event=event_record(result.event) if result.event is not None else None,
+        delivery=delivery_record(result.delivery) if result.delivery is not None else None,
+        duplicate=result.duplicate,
+    )
+
+
+def _change(t: ops.Touched) -> StoreChange:
+    return StoreChange(
+        deliveries=tuple(
+            delivery_record(r) for i, r in t.deliveries.items() if i not in t.removed
+        ),
+        events=tuple(event_record(e) for e in t.events),
+        inbound=tuple(inbound_record(i) for i in t.inbound),
+        opt_outs=tuple(opt_out_record(o) for o in t.opt_outs.values()),
+        requests=tuple(request_record(r) for r in t.requests),
+        removed_deliveries=tuple(sorted(t.removed)),
+    )

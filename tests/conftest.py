@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh data directory and migrated database per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from console.settings import Settings
+from console.store.db import sqlite_url, upgrade
+from console.store.queries import Reader
+from console.store.writer import Writer
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data directory; SMS_CONSOLE_HOME points at it so nothing touches the real one."""
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("SMS_CONSOLE_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    """Default settings in the test's data directory."""
+    return Settings(data_dir=data_dir)
+
+
+@pytest.fixture
+def db_url(data_dir: Path) -> str:
+    """A migrated SQLite database in the test's data directory."""
+    url = sqlite_url(data_dir / "console.db")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def writer(db_url: str) -> AsyncIterator[Writer]:
+    """A started writer on the test's event loop, closed afterwards."""
+    w = Writer(db_url)
+    await w.start()
+    yield w
+    await w.close()
+
+
+@pytest.fixture
+def reader(db_url: str) -> Iterator[Reader]:
+    """A reader on the test's database."""
+    r = Reader(db_url)
+    yield r
+    r.close()

@@ -1,0 +1,177 @@
+"""The ledger: group-committed writes, deduplication, forward-only status, orphan adoption."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console.domain.model import EventIn, EventSource, NewDelivery, SendState, StoreChange
+from console.store.queries import DeliveryFilter, Reader
+from console.store.writer import Writer
+
+SEQ = ["queued", "sending", "sent", "delivered"]
+
+
+def cb(sid: str, status: str, **kw: object) -> EventIn:
+    return EventIn(source=EventSource.CALLBACK, status=status, message_sid=sid, **kw)  # type: ignore[arg-type]
+
+
+async def test_delivery_is_recorded_before_sending(writer: Writer, reader: Reader) -> None:
+    rec = await writer.add_delivery(NewDelivery(to="+14155550101", body="hello"))
+    assert rec.status == "pending"
+    assert rec.send_state is SendState.QUEUED
+    assert reader.delivery(rec.id) == rec
+
+
+async def test_duplicates_are_recorded_once(writer: Writer, reader: Reader) -> None:
+    rec = await writer.add_delivery(NewDelivery(to="+14155550101", body="x"))
+    await writer.transition(
+        rec.id, SendState.ACCEPTED, sid="SM1",
+        event=EventIn(source=EventSource.API, status="queued"),
+    )
+    outcomes = await asyncio.gather(*(writer.record_event(cb("SM1", s)) for s in SEQ + SEQ))
+    assert [o.duplicate for o in outcomes].count(False) == 4
+    events = reader.events(rec.id)
+    assert [e.status for e in events] == ["queued", "queued", "sending", "sent", "delivered"]
+    assert reader.delivery(rec.id).status == "delivered"  # type: ignore[union-attr]
+
+
+async def test_late_sent_does_not_overwrite_delivered(writer: Writer, reader: Reader) -> None:
+    await writer.record_event(cb("SM2", "delivered"))
+    await writer.record_event(cb("SM2", "sent"))
+    d = reader.delivery_by_sid("SM2")
+    assert d is not None and d.status == "delivered" and d.final_at is not None
+    assert len(reader.events(d.id)) == 2
+
+
+async def test_unknown_status_kept_not_applied(writer: Writer, reader: Reader) -> None:
+    await writer.record_event(cb("SM3", "sent"))
+    out = await writer.record_event(cb("SM3", "teleported"))
+    assert out.event is not None and not out.event.applied
+    d = reader.delivery_by_sid("SM3")
+    assert d is not None and d.status == "sent"
+
+
+async def test_error_code_is_stored_with_failure(writer: Writer, reader: Reader) -> None:
+    await writer.record_event(cb("SM4", "sent"))
+    await writer.record_event(cb("SM4", "undelivered", error_code=30003))
+    d = reader.delivery_by_sid("SM4")
+    assert d is not None and (d.status, d.error_code) == ("undelivered", 30003)
+
+
+async def test_callback_before_create_response_is_adopted(
+    writer: Writer, reader: Reader
+) -> None:
+    changes: list[StoreChange] = []
+    writer.subscribe(changes.append)
+    rec = await writer.add_delivery(NewDelivery(to="+14155550102", body="race"))
+    early = await writer.record_event(cb("SM5", "sent", to="+14155550102"))
+    assert early.delivery is not None and early.delivery.send_state is SendState.EXTERNAL
+    stand_in = early.delivery.id
+    await writer.transition(
+        rec.id, SendState.ACCEPTED, sid="SM5",
+        event=EventIn(source=EventSource.API, status="queued"),
+    )
+    d = reader.delivery(rec.id)
+    assert d is not None and d.sid == "SM5" and d.status == "sent"
+    assert reader.delivery(stand_in) is None
+    assert {e.status for e in reader.events(rec.id)} == {"sent", "queued"}
+    assert reader.count_deliveries() == 1
+    assert any(stand_in in c.removed_deliveries for c in changes)
+
+
+async def test_messages_from_other_tools_are_shown(writer: Writer, reader: Reader) -> None:
+    await writer.record_event(cb("SMX", "delivered", to="+14155550103", from_="+14155550100"))
+    d = reader.delivery_by_sid("SMX")
+    assert d is not None
+    assert (d.send_state, d.to, d.from_, d.status) == (
+        SendState.EXTERNAL, "+14155550103", "+14155550100", "delivered"
+    )
+
+
+async def test_group_commit_batches_concurrent_writes(writer: Writer, reader: Reader) -> None:
+    before = writer.commits
+    await asyncio.gather(*(writer.record_event(cb(f"SMG{i}", "sent")) for i in range(500)))
+    assert reader.count_deliveries() == 500
+    assert writer.commits - before < 50  # 500 writes shared a handful of commits
+
+
+async def test_a_failing_write_does_not_sink_its_batch(writer: Writer, reader: Reader) -> None:
+    good = [writer.record_event(cb(f"SMF{i}", "sent")) for i in range(5)]
+    bad = writer.transition(999_999, SendState.ACCEPTED, sid="SMNOPE")
+    results = await asyncio.gather(*good, bad, return_exceptions=True)
+    assert isinstance(results[-1], LookupError)
+    assert reader.count_deliveries() == 5
+
+
+async def test_filters_and_slices(writer: Writer, reader: Reader) -> None:
+    for i in range(30):
+        rec = await writer.add_delivery(NewDelivery(to=f"+1415555{i:04d}", body=f"m{i}"))
+        await writer.transition(rec.id, SendState.ACCEPTED, sid=f"SMS{i}",
+                                event=EventIn(source=EventSource.API, status="queued"))
+        if i % 3 == 0:
+            await writer.record_event(cb(f"SMS{i}", "failed", error_code=30006))
+    failed = DeliveryFilter(statuses=frozenset({"failed"}))
+    assert reader.count_deliveries(failed) == 10
+    page = reader.deliveries(failed, sort="to", descending=False, offset=2, limit=3)
+    assert [d.to for d in page] == ["+14155550006", "+14155550009", "+14155550012"]
+    assert reader.count_deliveries(DeliveryFilter(text="m2")) == 1 + 10  # m2, m20..m29
+    stats = reader.stats()
+    assert stats.by_error == {30006: 10} and stats.total == 30
+
+
+async def test_inbound_and_opt_out(writer: Writer, reader: Reader) -> None:
+    from console.domain.model import InboundIn
+
+    msg = InboundIn(message_sid="SMin1", from_="+14155550104", to="+14155550100", body="STOP")
+    assert await writer.record_inbound(msg, opt_out=True, keyword="STOP") is not None
+    assert await writer.record_inbound(msg, opt_out=True, keyword="STOP") is None
+    assert reader.is_opted_out("+14155550104")
+    await writer.record_inbound(
+        InboundIn(message_sid="SMin2", from_="+14155550104", to="+14155550100", body="START"),
+        opt_out=False, keyword="START",
+    )
+    assert not reader.is_opted_out("+14155550104")
+    assert [m.body for m in reader.inbound_from("+14155550104")] == ["STOP", "START"]
+
+
+async def test_close_commits_what_was_queued(db_url: str) -> None:
+    w = Writer(db_url)
+    await w.start()
+    pending = [asyncio.ensure_future(w.record_event(cb(f"SMC{i}", "sent"))) for i in range(50)]
+    await w.close()
+    assert all(p.done() and not p.exception() for p in pending)
+    r = Reader(db_url)
+    assert r.count_deliveries() == 50
+    r.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(SEQ + ["undelivered", "bogus"]), min_size=1, max_size=10),
+       st.randoms())
+def test_stored_status_is_order_independent(
+    db_url: str, observed: list[str], rnd: random.Random
+) -> None:
+    """Whatever order callbacks are stored in, the delivery ends with the same status."""
+
+    async def final_status(seq: list[str], sid: str) -> str:
+        w = Writer(db_url)
+        await w.start()
+        for s in seq:
+            await w.record_event(cb(sid, s))
+        await w.close()
+        r = Reader(db_url)
+        d = r.delivery_by_sid(sid)
+        r.close()
+        assert d is not None
+        return d.status
+
+    shuffled = observed[:] + rnd.sample(observed, k=len(observed) // 2)
+    rnd.shuffle(shuffled)
+    sid = f"SMP{rnd.getrandbits(64)}"
+    a = asyncio.run(final_status(observed, sid + "a"))
+    b = asyncio.run(final_status(shuffled, sid + "b"))
+    assert a == b
