@@ -22,10 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from console.selftest import run_self_test
 
-        return run_self_test(settings)
+        return int(run_self_test(settings))
     from console.ui.launch import run_gui
 
-    return run_gui(settings)
+    return int(run_gui(settings))
 
 
 if __name__ == "__main__":

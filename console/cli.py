@@ -41,17 +41,32 @@ class CommandError(Exception):
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     d: Any = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
-    g.add_argument("--data-dir", type=Path, default=d, help="all state: DB, settings, logs "
-                   "(env SMS_CONSOLE_HOME)")
-    g.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                   help="use the built-in Twilio simulator instead of a real account")
+    g.add_argument(
+        "--data-dir",
+        type=Path,
+        default=d,
+        help="all state: DB, settings, logs (env SMS_CONSOLE_HOME)",
+    )
+    g.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use the built-in Twilio simulator instead of a real account",
+    )
     g.add_argument("--port", type=int, default=d, help="webhook server port (default 8080)")
     g.add_argument("--public-url", default=d, help="fixed public base URL (disables the tunnel)")
-    g.add_argument("--no-tunnel", action="store_true",
-                   default=argparse.SUPPRESS if suppress else False, help="do not start ngrok")
+    g.add_argument(
+        "--no-tunnel",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="do not start ngrok",
+    )
     g.add_argument("--ngrok-path", default=d, help="an ngrok binary you already have")
-    g.add_argument("--api-base-url", default=d, help="where Twilio's REST API lives "
-                   "(regional edge, proxy, simulator)")
+    g.add_argument(
+        "--api-base-url",
+        default=d,
+        help="where Twilio's REST API lives (regional edge, proxy, simulator)",
+    )
     g.add_argument("--log-level", default=d, help="DEBUG, INFO, WARNING (file log level)")
 
 
@@ -62,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Send SMS through Twilio and watch every delivery live.",
     )
     parser.add_argument("--version", action="version", version=f"sms-console {__version__}")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check the whole installation headless and exit")
+    parser.add_argument(
+        "--self-test", action="store_true", help="check the whole installation headless and exit"
+    )
     _global_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
@@ -76,8 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     sender = p.add_mutually_exclusive_group()
     sender.add_argument("--from", dest="from_", help="sender number")
     sender.add_argument("--messaging-service", help="Messaging Service SID (MG…)")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait up to SECONDS for a final status")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for a final status",
+    )
 
     sub.add_parser("serve", parents=[common], help="run the webhook server (and tunnel) only")
     sub.add_parser("doctor", parents=[common], help="run the setup checklist")

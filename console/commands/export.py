@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from console.cli import CommandError, emit
 from console.domain.model import DeliveryRecord, EventRecord
@@ -18,9 +18,23 @@ from console.store.db import upgrade
 from console.store.queries import DeliveryFilter, Reader
 
 CSV_FIELDS = (
-    "sid", "to", "from", "messaging_service_sid", "status", "error_code", "error_message",
-    "segments", "encoding", "price", "price_unit", "send_state", "created_at", "updated_at",
-    "final_at", "body", "events",
+    "sid",
+    "to",
+    "from",
+    "messaging_service_sid",
+    "status",
+    "error_code",
+    "error_message",
+    "segments",
+    "encoding",
+    "price",
+    "price_unit",
+    "send_state",
+    "created_at",
+    "updated_at",
+    "final_at",
+    "body",
+    "events",
 )
 
 
@@ -83,13 +97,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     reader = Reader(settings.db_url)
     flt = DeliveryFilter(statuses=frozenset(args.status))
     out_path: Path | None = args.out
+    out: TextIO
     try:
         with contextlib.ExitStack() as stack:
             if out_path is not None:
                 try:
-                    out = stack.enter_context(
-                        out_path.open("w", encoding="utf-8", newline="")
-                    )
+                    out = stack.enter_context(out_path.open("w", encoding="utf-8", newline=""))
                 except OSError as exc:
                     raise CommandError(
                         f"cannot write {out_path}: {exc.strerror}; choose another --out path"
@@ -100,6 +113,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         reader.close()
     if out_path is not None:
-        emit(args, {"count": count, "out": str(out_path)},
-             f"exported {count} deliveries to {out_path}")
+        emit(
+            args,
+            {"count": count, "out": str(out_path)},
+            f"exported {count} deliveries to {out_path}",
+        )
     return 0

@@ -141,8 +141,10 @@ def _apply(row: Delivery, status: st.Status | None, ev: EventIn, now: datetime) 
             row.status_rank = st.rank(new)
             if st.is_final(new) and row.final_at is None:
                 row.final_at = ev.received_at
-        if new is status and ev.error_code and (
-            new is not current or row.error_code is None or ev.error_code > row.error_code
+        if (
+            new is status
+            and ev.error_code
+            and (new is not current or row.error_code is None or ev.error_code > row.error_code)
         ):
             row.error_code = ev.error_code
             row.error_message = ev.error_message

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -127,21 +127,24 @@ class Reader:
     ) -> list[DeliveryRecord]:
         """One slice of the matching deliveries in the given order (id breaks ties)."""
         with self._session() as s:
-            rows = s.scalars(
-                self._ordered(flt, sort, descending).offset(offset).limit(limit)
-            ).all()
+            rows = s.scalars(self._ordered(flt, sort, descending).offset(offset).limit(limit)).all()
             return [delivery_record(r) for r in rows]
 
     def delivery_ids(
-        self, flt: DeliveryFilter = DeliveryFilter(), *, sort: str = "created_at",
+        self,
+        flt: DeliveryFilter = DeliveryFilter(),
+        *,
+        sort: str = "created_at",
         descending: bool = True,
     ) -> list[int]:
         """All matching ids in order (cheap: the GUI model keeps ids and fetches rows lazily)."""
         with self._session() as s:
             col = _SORT_COLUMNS[sort]
             q = select(Delivery.id).where(and_(True, *flt.clauses()))
-            q = q.order_by(col.desc(), Delivery.id.desc()) if descending else q.order_by(
-                col.asc(), Delivery.id.asc()
+            q = (
+                q.order_by(col.desc(), Delivery.id.desc())
+                if descending
+                else q.order_by(col.asc(), Delivery.id.asc())
             )
             return list(s.scalars(q).all())
 
@@ -318,7 +321,10 @@ class Reader:
         """Webhook requests, newest first."""
         with self._session() as s:
             rows = s.scalars(
-                select(WebhookRequest).order_by(WebhookRequest.id.desc()).offset(offset).limit(limit)
+                select(WebhookRequest)
+                .order_by(WebhookRequest.id.desc())
+                .offset(offset)
+                .limit(limit)
             ).all()
             return [request_record(r) for r in rows]
 
@@ -344,7 +350,7 @@ class Reader:
                 )
             }
             by_error = {
-                int(k): int(v)
+                int(k or 0): int(v)
                 for k, v in s.execute(
                     select(Delivery.error_code, func.count())
                     .where(where, Delivery.error_code.is_not(None))
@@ -356,8 +362,6 @@ class Reader:
         for ts in created:
             key = int(ts.timestamp()) // bucket_seconds * bucket_seconds
             buckets[key] = buckets.get(key, 0) + 1
-        from datetime import UTC
-
         series = [(datetime.fromtimestamp(k, UTC), n) for k, n in sorted(buckets.items())]
         delivered = by_status.get("delivered", 0) + by_status.get("read", 0)
         failed = sum(by_status.get(k, 0) for k in ("failed", "undelivered", "rejected"))

@@ -14,6 +14,7 @@ the loop stays free for the HTTP server. After each commit, subscribers receive 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -99,10 +100,8 @@ class Writer:
         if self._task is not None:
             await self._queue.join()
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         await asyncio.get_running_loop().run_in_executor(self._executor, self._engine.dispose)
         self._executor.shutdown(wait=True)
 
@@ -254,9 +253,7 @@ def _outcome(result: ops.EventResult) -> EventOutcome:
 
 def _change(t: ops.Touched) -> StoreChange:
     return StoreChange(
-        deliveries=tuple(
-            delivery_record(r) for i, r in t.deliveries.items() if i not in t.removed
-        ),
+        deliveries=tuple(delivery_record(r) for i, r in t.deliveries.items() if i not in t.removed),
         events=tuple(event_record(e) for e in t.events),
         inbound=tuple(inbound_record(i) for i in t.inbound),
         opt_outs=tuple(opt_out_record(o) for o in t.opt_outs.values()),

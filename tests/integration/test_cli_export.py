@@ -15,17 +15,30 @@ from console.store.writer import Writer
 def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "main.py", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         cwd=Path(__file__).resolve().parents[2],
     )
 
 
 async def _seed(writer: Writer) -> None:
     rec = await writer.add_delivery(NewDelivery(to="+14155550101", body="hello, world"))
-    await writer.transition(rec.id, SendState.ACCEPTED, sid="SMexp1",
-                            event=EventIn(source=EventSource.API, status="queued"))
-    await writer.record_event(EventIn(source=EventSource.CALLBACK, status="undelivered",
-                                      message_sid="SMexp1", error_code=30003))
+    await writer.transition(
+        rec.id,
+        SendState.ACCEPTED,
+        sid="SMexp1",
+        event=EventIn(source=EventSource.API, status="queued"),
+    )
+    await writer.record_event(
+        EventIn(
+            source=EventSource.CALLBACK,
+            status="undelivered",
+            message_sid="SMexp1",
+            error_code=30003,
+        )
+    )
 
 
 async def test_export_jsonl_and_csv(writer: Writer, data_dir: Path, tmp_path: Path) -> None:
@@ -36,7 +49,10 @@ async def test_export_jsonl_and_csv(writer: Writer, data_dir: Path, tmp_path: Pa
     assert len(records) == 1
     rec = records[0]
     assert (rec["sid"], rec["to"], rec["status"], rec["error_code"]) == (
-        "SMexp1", "+14155550101", "undelivered", 30003
+        "SMexp1",
+        "+14155550101",
+        "undelivered",
+        30003,
     )
     assert [e["status"] for e in rec["events"]] == ["queued", "undelivered"]
     target = tmp_path / "out.csv"

@@ -29,7 +29,9 @@ async def test_delivery_is_recorded_before_sending(writer: Writer, reader: Reade
 async def test_duplicates_are_recorded_once(writer: Writer, reader: Reader) -> None:
     rec = await writer.add_delivery(NewDelivery(to="+14155550101", body="x"))
     await writer.transition(
-        rec.id, SendState.ACCEPTED, sid="SM1",
+        rec.id,
+        SendState.ACCEPTED,
+        sid="SM1",
         event=EventIn(source=EventSource.API, status="queued"),
     )
     outcomes = await asyncio.gather(*(writer.record_event(cb("SM1", s)) for s in SEQ + SEQ))
@@ -62,9 +64,7 @@ async def test_error_code_is_stored_with_failure(writer: Writer, reader: Reader)
     assert d is not None and (d.status, d.error_code) == ("undelivered", 30003)
 
 
-async def test_callback_before_create_response_is_adopted(
-    writer: Writer, reader: Reader
-) -> None:
+async def test_callback_before_create_response_is_adopted(writer: Writer, reader: Reader) -> None:
     changes: list[StoreChange] = []
     writer.subscribe(changes.append)
     rec = await writer.add_delivery(NewDelivery(to="+14155550102", body="race"))
@@ -72,7 +72,9 @@ async def test_callback_before_create_response_is_adopted(
     assert early.delivery is not None and early.delivery.send_state is SendState.EXTERNAL
     stand_in = early.delivery.id
     await writer.transition(
-        rec.id, SendState.ACCEPTED, sid="SM5",
+        rec.id,
+        SendState.ACCEPTED,
+        sid="SM5",
         event=EventIn(source=EventSource.API, status="queued"),
     )
     d = reader.delivery(rec.id)
@@ -88,7 +90,10 @@ async def test_messages_from_other_tools_are_shown(writer: Writer, reader: Reade
     d = reader.delivery_by_sid("SMX")
     assert d is not None
     assert (d.send_state, d.to, d.from_, d.status) == (
-        SendState.EXTERNAL, "+14155550103", "+14155550100", "delivered"
+        SendState.EXTERNAL,
+        "+14155550103",
+        "+14155550100",
+        "delivered",
     )
 
 
@@ -110,8 +115,12 @@ async def test_a_failing_write_does_not_sink_its_batch(writer: Writer, reader: R
 async def test_filters_and_slices(writer: Writer, reader: Reader) -> None:
     for i in range(30):
         rec = await writer.add_delivery(NewDelivery(to=f"+1415555{i:04d}", body=f"m{i}"))
-        await writer.transition(rec.id, SendState.ACCEPTED, sid=f"SMS{i}",
-                                event=EventIn(source=EventSource.API, status="queued"))
+        await writer.transition(
+            rec.id,
+            SendState.ACCEPTED,
+            sid=f"SMS{i}",
+            event=EventIn(source=EventSource.API, status="queued"),
+        )
         if i % 3 == 0:
             await writer.record_event(cb(f"SMS{i}", "failed", error_code=30006))
     failed = DeliveryFilter(statuses=frozenset({"failed"}))
@@ -132,7 +141,8 @@ async def test_inbound_and_opt_out(writer: Writer, reader: Reader) -> None:
     assert reader.is_opted_out("+14155550104")
     await writer.record_inbound(
         InboundIn(message_sid="SMin2", from_="+14155550104", to="+14155550100", body="START"),
-        opt_out=False, keyword="START",
+        opt_out=False,
+        keyword="START",
     )
     assert not reader.is_opted_out("+14155550104")
     assert [m.body for m in reader.inbound_from("+14155550104")] == ["STOP", "START"]
@@ -149,9 +159,12 @@ async def test_close_commits_what_was_queued(db_url: str) -> None:
     r.close()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(SEQ + ["undelivered", "bogus"]), min_size=1, max_size=10),
-       st.randoms())
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.sampled_from([*SEQ, "undelivered", "bogus"]), min_size=1, max_size=10), st.randoms()
+)
 def test_stored_status_is_order_independent(
     db_url: str, observed: list[str], rnd: random.Random
 ) -> None:

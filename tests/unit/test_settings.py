@@ -28,8 +28,14 @@ def test_round_trip(settings: Settings) -> None:
 
 def test_bad_values_fall_back_to_defaults(settings: Settings) -> None:
     (settings.data_dir / "settings.json").write_text(
-        json.dumps({"port": "eighty", "tunnel": 3, "pacing": {"long_code": -1, "toll_free": 5},
-                    "unknown": 1})
+        json.dumps(
+            {
+                "port": "eighty",
+                "tunnel": 3,
+                "pacing": {"long_code": -1, "toll_free": 5},
+                "unknown": 1,
+            }
+        )
     )
     loaded = Settings.load(settings.data_dir)
     assert loaded.port == 8080 and loaded.tunnel is True

@@ -21,8 +21,19 @@ SEQUENCES = [
 
 def test_every_twilio_status_is_known() -> None:
     expected = {
-        "queued", "accepted", "scheduled", "sending", "sent", "delivered", "undelivered",
-        "failed", "canceled", "read", "partially_delivered", "receiving", "received",
+        "queued",
+        "accepted",
+        "scheduled",
+        "sending",
+        "sent",
+        "delivered",
+        "undelivered",
+        "failed",
+        "canceled",
+        "read",
+        "partially_delivered",
+        "receiving",
+        "received",
     }
     assert status.TWILIO_STATUSES == expected
     for value in expected:
@@ -81,9 +92,7 @@ def test_any_permutation_or_duplication_gives_the_ordered_result(
 
 
 @given(st.lists(st.sampled_from(list(Status)), min_size=1, max_size=12), st.randoms())
-def test_derive_is_order_independent_for_any_statuses(
-    observed: list[Status], rnd: object
-) -> None:
+def test_derive_is_order_independent_for_any_statuses(observed: list[Status], rnd: object) -> None:
     shuffled = observed[:]
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]  # hypothesis Random
     assert status.derive(shuffled) is status.derive(observed)
