@@ -21,7 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -102,6 +102,7 @@ class DeliveryEvent(Base):
     signature: Mapped[str | None] = mapped_column(String(16))
     dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivery: Mapped[Delivery | None] = relationship(lazy="raise")
 
     __table_args__ = (
         Index("ix_events_delivery", "delivery_id", "id"),

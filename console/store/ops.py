@@ -34,8 +34,25 @@ from console.store.models import (
 
 
 @dataclass
+class Cache:
+    """Per-batch lookups, prefetched in bulk so that each operation needs no query of its own.
+
+    ``by_sid`` maps a SID to its delivery, or to None when the database has none; ``keys`` holds
+    the dedup keys known to exist (in the database or added by this batch); ``checked`` the keys
+    whose absence from the database was established by the prefetch.
+    """
+
+    by_sid: dict[str, Delivery | None] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)
+    checked: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Touched:
-    """What a batch of operations changed (rows are converted to records after the flush)."""
+    """What a batch of operations changed (rows are converted to records after the flush).
+
+    ``deliveries`` is keyed by Python object identity so that rows need no flush to get an id.
+    """
 
     deliveries: dict[int, Delivery] = field(default_factory=dict)
     removed: set[int] = field(default_factory=set)
@@ -43,6 +60,11 @@ class Touched:
     inbound: list[InboundMessage] = field(default_factory=list)
     opt_outs: dict[str, OptOut] = field(default_factory=dict)
     requests: list[WebhookRequest] = field(default_factory=list)
+    cache: Cache = field(default_factory=Cache)
+
+    def touch(self, row: Delivery) -> None:
+        """Note that ``row`` changed."""
+        self.deliveries[id(row)] = row
 
     def merge(self, other: Touched) -> None:
         """Add what ``other`` touched (an operation that committed its savepoint)."""
@@ -52,6 +74,43 @@ class Touched:
         self.inbound.extend(other.inbound)
         self.opt_outs.update(other.opt_outs)
         self.requests.extend(other.requests)
+
+
+def prefetch(s: Session, cache: Cache, events: list[EventIn]) -> None:
+    """Load, in a few queries, the deliveries and dedup keys a batch of events will look up."""
+    sids = sorted({ev.message_sid for ev in events if ev.message_sid} - cache.by_sid.keys())
+    keys = sorted({dedup_key(ev) for ev in events} - cache.keys - cache.checked)
+    for start in range(0, len(sids), 500):
+        chunk = sids[start : start + 500]
+        for sid in chunk:
+            cache.by_sid[sid] = None
+        for row in s.scalars(select(Delivery).where(Delivery.sid.in_(chunk))):
+            assert row.sid is not None
+            cache.by_sid[row.sid] = row
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        cache.checked.update(chunk)
+        cache.keys.update(
+            s.scalars(select(DeliveryEvent.dedup_key).where(DeliveryEvent.dedup_key.in_(chunk)))
+        )
+
+
+def _by_sid(s: Session, cache: Cache, sid: str) -> Delivery | None:
+    if sid not in cache.by_sid:
+        cache.by_sid[sid] = s.scalars(select(Delivery).where(Delivery.sid == sid)).first()
+    return cache.by_sid[sid]
+
+
+def _seen(s: Session, cache: Cache, key: str) -> bool:
+    if key in cache.keys:
+        return True
+    if key in cache.checked:
+        return False
+    cache.checked.add(key)
+    found = s.scalars(select(DeliveryEvent.id).where(DeliveryEvent.dedup_key == key)).first()
+    if found is not None:
+        cache.keys.add(key)
+    return found is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +139,7 @@ def dedup_key(ev: EventIn) -> str:
 
 
 def add_delivery(s: Session, touched: Touched, new: NewDelivery) -> Delivery:
-    """Record an outbound message before anything is sent."""
+    """Record an outbound message before anything is sent (its id is set at the next flush)."""
     now = utcnow()
     status = st.Status.REJECTED if new.send_state is SendState.REJECTED else st.Status.PENDING
     row = Delivery(
@@ -102,12 +161,11 @@ def add_delivery(s: Session, touched: Touched, new: NewDelivery) -> Delivery:
         final_at=now if st.is_final(status) else None,
     )
     s.add(row)
-    s.flush()
-    touched.deliveries[row.id] = row
+    touched.touch(row)
     return row
 
 
-def _external_delivery(s: Session, ev: EventIn) -> Delivery:
+def _external_delivery(s: Session, cache: Cache, ev: EventIn) -> Delivery:
     """A delivery for a SID the console did not send (another tool, or not yet recorded)."""
     now = utcnow()
     row = Delivery(
@@ -127,7 +185,8 @@ def _external_delivery(s: Session, ev: EventIn) -> Delivery:
         updated_at=now,
     )
     s.add(row)
-    s.flush()
+    assert ev.message_sid is not None
+    cache.by_sid[ev.message_sid] = row
     return row
 
 
@@ -168,22 +227,24 @@ def _apply(row: Delivery, status: st.Status | None, ev: EventIn, now: datetime) 
 def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
     """Append an observation (once) and advance its delivery's status."""
     now = utcnow()
+    cache = touched.cache
     row: Delivery | None = None
     if ev.delivery_id is not None:
         row = s.get(Delivery, ev.delivery_id)
     elif ev.message_sid:
-        row = s.scalars(select(Delivery).where(Delivery.sid == ev.message_sid)).first()
+        row = _by_sid(s, cache, ev.message_sid)
         if row is None:
-            row = _external_delivery(s, ev)
+            row = _external_delivery(s, cache, ev)
     key = dedup_key(ev)
-    if s.scalars(select(DeliveryEvent.id).where(DeliveryEvent.dedup_key == key)).first():
+    if _seen(s, cache, key):
         if row is not None and (ev.price and not row.price):
             _apply(row, None, ev, now)
-            touched.deliveries[row.id] = row
+            touched.touch(row)
         return EventResult(event=None, delivery=row, duplicate=True)
+    cache.keys.add(key)
     status = st.parse(ev.status)
     event = DeliveryEvent(
-        delivery_id=row.id if row is not None else None,
+        delivery=row,
         message_sid=ev.message_sid or (row.sid if row is not None else None),
         source=ev.source.value,
         status=ev.status,
@@ -198,8 +259,7 @@ def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
     s.add(event)
     if row is not None:
         _apply(row, status, ev, now)
-        touched.deliveries[row.id] = row
-    s.flush()
+        touched.touch(row)
     touched.events.append(event)
     return EventResult(event=event, delivery=row, duplicate=False)
 
@@ -223,7 +283,7 @@ def transition(
         raise LookupError(f"no delivery with id {delivery_id}")
     row.send_state = state.value
     row.updated_at = utcnow()
-    touched.deliveries[row.id] = row
+    touched.touch(row)
     if sid and row.sid != sid:
         _adopt(s, touched, row, sid)
     if event is not None:
@@ -239,33 +299,32 @@ def _with_delivery(ev: EventIn, delivery_id: int) -> EventIn:
 
 def _adopt(s: Session, touched: Touched, row: Delivery, sid: str) -> None:
     """Give ``row`` its SID and take over everything recorded earlier under that SID."""
-    stand_in = s.scalars(select(Delivery).where(Delivery.sid == sid)).first()
-    if stand_in is not None and stand_in.id != row.id:
+    s.flush()  # bulk UPDATEs below must see this batch's pending rows
+    stand_in = _by_sid(s, touched.cache, sid)
+    if stand_in is not None and stand_in is not row:
         s.execute(
             update(DeliveryEvent)
             .where(DeliveryEvent.delivery_id == stand_in.id)
             .values(delivery_id=row.id)
         )
         touched.removed.add(stand_in.id)
-        touched.deliveries.pop(stand_in.id, None)
+        touched.deliveries.pop(id(stand_in), None)
         s.delete(stand_in)
         s.flush()
     row.sid = sid
+    touched.cache.by_sid[sid] = row
     s.execute(
         update(DeliveryEvent)
         .where(DeliveryEvent.message_sid == sid, DeliveryEvent.delivery_id.is_(None))
         .values(delivery_id=row.id)
     )
-    s.flush()
-    statuses = s.scalars(
+    for ev_row in s.scalars(
         select(DeliveryEvent).where(DeliveryEvent.delivery_id == row.id).order_by(DeliveryEvent.id)
-    ).all()
-    for ev_row in statuses:
+    ):
         ev_row.message_sid = ev_row.message_sid or sid
-        observed = st.parse(ev_row.status)
         _apply(
             row,
-            observed,
+            st.parse(ev_row.status),
             EventIn(
                 source=EventSource(ev_row.source),
                 status=ev_row.status,
@@ -303,7 +362,6 @@ def record_inbound(
     s.add(row)
     if opt_out is not None:
         set_opt_out(s, touched, msg.from_, opt_out, keyword or "", msg.message_sid)
-    s.flush()
     touched.inbound.append(row)
     return row
 
@@ -324,10 +382,8 @@ def set_opt_out(
     return row
 
 
-def log_request(
-    s: Session, touched: Touched, req: WebhookRequestIn, retention: int
-) -> WebhookRequest:
-    """Append a webhook request to the inspector's log, keeping the newest ``retention`` rows."""
+def log_request(s: Session, touched: Touched, req: WebhookRequestIn) -> WebhookRequest:
+    """Append a webhook request to the inspector's log (pruned by :func:`prune_requests`)."""
     row = WebhookRequest(
         method=req.method,
         path=req.path,
@@ -344,11 +400,15 @@ def log_request(
         received_at=req.received_at,
     )
     s.add(row)
-    s.flush()
-    if row.id % 256 == 0:
-        s.execute(delete(WebhookRequest).where(WebhookRequest.id <= row.id - retention))
     touched.requests.append(row)
     return row
+
+
+def prune_requests(s: Session, touched: Touched, retention: int) -> None:
+    """After a flush: keep only the newest ``retention`` webhook requests (checked every 256)."""
+    ids = [r.id for r in touched.requests]
+    if ids and max(ids) // 256 != (min(ids) - 1) // 256:
+        s.execute(delete(WebhookRequest).where(WebhookRequest.id <= max(ids) - retention))
 
 
 def count_requests(s: Session) -> int:

@@ -67,6 +67,7 @@ class _Job:
     op: Op
     convert: Convert
     future: asyncio.Future[Any]
+    hint: EventIn | None = None  # lets the batch prefetch what the op will look up
 
 
 class WriterClosed(RuntimeError):
@@ -124,7 +125,7 @@ class Writer:
 
     def record_event(self, ev: EventIn) -> asyncio.Future[EventOutcome]:
         """Append an observation once and advance its delivery's status."""
-        return self._submit(lambda s, t: ops.record_event(s, t, ev), _outcome)
+        return self._submit(lambda s, t: ops.record_event(s, t, ev), _outcome, hint=ev)
 
     def transition(
         self,
@@ -160,17 +161,17 @@ class Writer:
 
     def log_request(self, req: WebhookRequestIn) -> asyncio.Future[WebhookRequestRecord]:
         """Append a request to the inspector's log (bounded retention)."""
-        return self._submit(
-            lambda s, t: ops.log_request(s, t, req, self._retention), request_record
-        )
+        return self._submit(lambda s, t: ops.log_request(s, t, req), request_record)
 
     # -- machinery ---------------------------------------------------------------------------
-    def _submit(self, op: Op, convert: Convert) -> asyncio.Future[Any]:
+    def _submit(
+        self, op: Op, convert: Convert, *, hint: EventIn | None = None
+    ) -> asyncio.Future[Any]:
         """Queue a write now (so its order is the call order); the future resolves at commit."""
         if self._closed:
             raise WriterClosed("the database writer is closed; the write was not accepted")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(op, convert, future))
+        self._queue.put_nowait(_Job(op, convert, future, hint))
         return future
 
     async def _run(self) -> None:
@@ -208,7 +209,8 @@ class Writer:
     def _apply_all(self, batch: list[_Job], *, isolate: bool) -> tuple[list[Any], StoreChange]:
         touched = ops.Touched()
         results: list[Any] = []
-        with Session(self._engine, expire_on_commit=False, autoflush=True) as session:
+        with Session(self._engine, expire_on_commit=False, autoflush=False) as session:
+            ops.prefetch(session, touched.cache, [j.hint for j in batch if j.hint is not None])
             for job in batch:
                 if not isolate:
                     try:
@@ -218,17 +220,19 @@ class Writer:
                     results.append(raw)
                     continue
                 savepoint = session.begin_nested()
-                mine = ops.Touched()
+                mine = ops.Touched(cache=touched.cache)
                 try:
                     raw = job.op(session, mine)
                     savepoint.commit()
                 except Exception as exc:
                     savepoint.rollback()
                     results.append(exc)
+                    touched.cache = ops.Cache()  # it may hold rows the rollback discarded
                     continue
                 touched.merge(mine)
                 results.append(raw)
             session.flush()
+            ops.prune_requests(session, touched, self._retention)
             converted = [
                 r if isinstance(r, BaseException) else job.convert(r)
                 for job, r in zip(batch, results, strict=True)
