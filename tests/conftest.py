@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Tests never need a screen: render offscreen unless the caller chose a platform (e.g. xvfb).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
