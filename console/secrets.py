@@ -236,11 +236,12 @@ class SecretStore:
 
         def work() -> None:
             try:
-                result = func()
+                outcome: tuple[T | None, BaseException | None] = (func(), None)
             except BaseException as exc:  # handed to the waiting coroutine
-                loop.call_soon_threadsafe(settle, None, exc)
-            else:
-                loop.call_soon_threadsafe(settle, result, None)
+                outcome = (None, exc)
+            # After a timeout nobody waits any more, and the loop may even be closed.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, *outcome)
 
         # A daemon thread, not the loop's executor: a keyring call stuck on an unlock prompt
         # must neither block the loop's shutdown nor the interpreter's exit.
