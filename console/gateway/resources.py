@@ -80,6 +80,7 @@ class OwnedNumber:
     sms: bool
     sms_url: str | None
     status_callback: str | None
+    sms_method: str = "POST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ def number_info(n: Any) -> OwnedNumber:
         sms=sms,
         sms_url=_opt(n.sms_url),
         status_callback=_opt(n.status_callback),
+        sms_method=_text(n.sms_method) or "POST",
     )
 
 
