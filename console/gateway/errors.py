@@ -16,12 +16,17 @@ The client never retries; the sender decides.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from console.domain.errors import ErrorInfo, explain
@@ -37,6 +42,7 @@ __all__ = [
 
 _RATE_LIMIT_CODE: Final = 20429
 _AUTH_CODE: Final = 20003
+_RECORD_PREFIX: Final = re.compile(r"^Unable to (?:create|fetch|update|delete) record:\s*")
 _OBJECT_REPR: Final = re.compile(
     r"<[\w.]+ object at 0x[0-9a-f]+>:?\s*|\w+\(host='[^']*', port=\d+\):\s*"
 )
@@ -130,10 +136,9 @@ def _host(url: str | None) -> str:
     return parts.netloc or url
 
 
-def _from_rest(exc: TwilioRestException, operation: str) -> GatewayError:
-    status = int(exc.status)
-    code = int(exc.code) if exc.code else None
-    message = str(exc.msg or f"HTTP {status}")
+def _classify(status: int, code: int | None, message: str, operation: str) -> GatewayError:
+    if code == status:
+        code = None  # twilio-python fills in the HTTP status when Twilio sent no code
     cls: type[GatewayError] = GatewayError
     if status == 429 or code == _RATE_LIMIT_CODE:
         cls = RateLimited
@@ -141,7 +146,26 @@ def _from_rest(exc: TwilioRestException, operation: str) -> GatewayError:
         cls = AuthenticationFailed
     elif status >= 500:
         cls = OutcomeUnknown
+    message = _RECORD_PREFIX.sub("", message.strip()) or f"HTTP {status}"
     return cls(message, code=code, http_status=status, operation=operation)
+
+
+def _from_page_response(response: Any, operation: str) -> GatewayError:
+    """A list call's failure: twilio-python hands over the raw response."""
+    status = int(getattr(response, "status_code", 0) or 0)
+    code: int | None = None
+    message = ""
+    try:
+        payload = json.loads(str(getattr(response, "text", "")))
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        raw_code = payload.get("code")
+        code = (
+            int(raw_code) if isinstance(raw_code, int | str) and str(raw_code).isdigit() else None
+        )
+        message = str(payload.get("message") or payload.get("detail") or "")
+    return _classify(status, code, message, operation)
 
 
 def _is_connect_failure(exc: requests.ConnectionError) -> bool:
@@ -161,7 +185,17 @@ def translate(exc: BaseException, operation: str) -> GatewayError:
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, TwilioRestException):
-        return _from_rest(exc, operation)
+        code = int(exc.code) if exc.code else None
+        return _classify(int(exc.status), code, str(exc.msg or ""), operation)
+    if isinstance(exc, TwilioServiceException):
+        message = str(exc.detail or exc.title or "")
+        return _classify(int(exc.status), int(exc.code) if exc.code else None, message, operation)
+    if (
+        isinstance(exc, TwilioException)
+        and len(exc.args) > 1
+        and hasattr(exc.args[1], "status_code")
+    ):
+        return _from_page_response(exc.args[1], operation)
     if isinstance(exc, requests.ConnectionError) and _is_connect_failure(exc):
         url = exc.request.url if exc.request is not None else None
         host = _host(url if isinstance(url, str) else None)
