@@ -1,0 +1,303 @@
+"""Reconciliation: asking Twilio what became of messages the console is unsure about.
+
+Two kinds of uncertainty:
+
+- **Outcome unknown** (:class:`OutcomeResolver`): a create timed out, the connection broke, Twilio
+  answered 5xx, or the console crashed between recording ``SUBMITTING`` and recording Twilio's
+  answer. There is no idempotency key for Messages.create, so the message is looked for in the
+  recent messages to that recipient (same body and sender, created after it was recorded, not
+  already some other delivery's SID). Found: its SID is adopted. Not found: only once the
+  create's settle window is over (a request Twilio is still processing could appear later) is
+  it declared absent, which makes one re-send safe.
+- **No final status** (:class:`Reconciler`): callbacks can be missed (tunnel down, app closed),
+  and the price arrives only after the final status. Deliveries with a SID and no final status
+  after ``after_seconds`` (all of them at start), and final ones still without a price, are
+  fetched and the answer is recorded as a ``POLL`` event; the ledger's forward-only rank makes
+  a stale poll harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from console.domain.model import DeliveryRecord, EventIn, EventSource, SendState, utcnow
+from console.domain.trial import TRIAL_PREFIX
+from console.gateway.errors import GatewayError
+from console.gateway.pacing import Clock, Sleeper
+from console.gateway.resources import MessageInfo
+from console.store.queries import DeliveryFilter, Reader
+from console.store.writer import Writer
+
+if TYPE_CHECKING:
+    from console.gateway.sender import MessageGateway
+
+__all__ = [
+    "KeyGate",
+    "MatchKey",
+    "OutcomeResolver",
+    "Reconciler",
+    "match_key",
+    "message_event",
+]
+
+log = logging.getLogger(__name__)
+
+MatchKey = tuple[str, str, str]
+# How far before a delivery was recorded Twilio's clock may place its message (clock skew).
+CLOCK_SKEW = timedelta(minutes=5)
+LIST_LIMIT = 100
+_PRICED_FINALS = frozenset({"delivered", "undelivered", "read", "failed"})
+
+
+def message_event(info: MessageInfo, source: EventSource) -> EventIn:
+    """An observation of a Message resource: a create answer (API) or a fetch/list (POLL)."""
+    payload = {
+        "sid": info.sid,
+        "status": info.status,
+        "to": info.to,
+        "from": info.from_,
+        "messaging_service_sid": info.messaging_service_sid,
+        "num_segments": info.num_segments,
+        "error_code": info.error_code,
+        "price": info.price,
+        "price_unit": info.price_unit,
+        "date_created": info.date_created.isoformat() if info.date_created else None,
+    }
+    return EventIn(
+        source=source,
+        status=info.status,
+        message_sid=info.sid,
+        error_code=info.error_code,
+        error_message=info.error_message,
+        payload=json.dumps(payload),
+        from_=info.from_,
+        messaging_service_sid=info.messaging_service_sid,
+        account_sid=info.account_sid or None,
+        segments=info.num_segments or None,
+        price=info.price,
+        price_unit=info.price_unit,
+    )
+
+
+def match_key(rec: DeliveryRecord) -> MatchKey:
+    """What identifies a message in Twilio's list when no SID is known: to, body, sender."""
+    return rec.to, rec.body or "", rec.messaging_service_sid or rec.from_ or ""
+
+
+class KeyGate:
+    """Keeps a reconciliation from listing while a create with the same key is in flight.
+
+    A create still in flight may already be stored at Twilio; a listing taken then would offer
+    its SID to the wrong delivery. Creates with a key wait while that key is being reconciled;
+    a reconciliation waits until no create with its key is in flight.
+    """
+
+    def __init__(self) -> None:
+        self._inflight: Counter[MatchKey] = Counter()
+        self._exclusive: set[MatchKey] = set()
+        self._changed = asyncio.Event()
+
+    def _signal(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _until(self, ready: Callable[[], bool]) -> None:
+        while True:
+            changed = self._changed  # taken before the check: no change can slip in between
+            if ready():
+                return
+            await changed.wait()
+
+    @contextlib.asynccontextmanager
+    async def creating(self, key: MatchKey) -> AsyncIterator[None]:
+        """Hold ``key`` shared for one create call."""
+        await self._until(lambda: key not in self._exclusive)
+        self._inflight[key] += 1
+        try:
+            yield
+        finally:
+            self._inflight[key] -= 1
+            if not self._inflight[key]:
+                del self._inflight[key]
+            self._signal()
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, key: MatchKey) -> AsyncIterator[None]:
+        """Hold ``key`` alone (no create with it in flight) for one listing and adoption."""
+        await self._until(lambda: key not in self._exclusive and not self._inflight[key])
+        self._exclusive.add(key)
+        try:
+            yield
+        finally:
+            self._exclusive.discard(key)
+            self._signal()
+
+
+class OutcomeResolver:
+    """Finds the message Twilio may have accepted for a delivery whose create had no answer."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        gateway: MessageGateway,
+        settle_seconds: float,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        self._reader = reader
+        self._gateway = gateway
+        self._settle = timedelta(seconds=settle_seconds)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._claimed: set[str] = set()
+
+    def claim(self, sid: str) -> None:
+        """Note a SID this process received or adopted, before its transition commits."""
+        self._claimed.add(sid)
+
+    async def resolve(
+        self, rec: DeliveryRecord, since: datetime, gate: KeyGate
+    ) -> tuple[MessageInfo | None, bool]:
+        """``(message, absent)``: Twilio's message for ``rec``, or whether it surely has none.
+
+        ``since`` is when the unanswered attempt started (or an upper bound of it). ``absent``
+        is True only when a listing taken after the settle window found nothing; a listing
+        that failed leaves both empty (still unknown).
+        """
+        try:
+            found = await self._look(rec, gate)
+            if found is not None:
+                return found, False
+            wait = (since + self._settle - utcnow()).total_seconds()
+            if wait <= 0:
+                return None, True
+            await self._sleep(wait)
+            found = await self._look(rec, gate)
+        except GatewayError as exc:
+            log.warning("delivery %d: cannot look for it at Twilio yet: %s", rec.id, exc)
+            return None, False
+        return found, found is None
+
+    async def _look(self, rec: DeliveryRecord, gate: KeyGate) -> MessageInfo | None:
+        async with self._lock, gate.exclusive(match_key(rec)):
+            by_number = rec.from_ if rec.from_ and not rec.messaging_service_sid else None
+            listed = await self._gateway.list_messages(
+                to=rec.to, from_=by_number, sent_after=rec.created_at - CLOCK_SKEW, limit=LIST_LIMIT
+            )
+            for info in reversed(listed):  # Twilio lists newest first; adopt the oldest match
+                if self._matches(rec, info) and self._free(rec, info.sid):
+                    self.claim(info.sid)
+                    return info
+        return None
+
+    @staticmethod
+    def _matches(rec: DeliveryRecord, info: MessageInfo) -> bool:
+        body = rec.body or ""
+        if info.body not in (body, TRIAL_PREFIX + body):
+            return False
+        if info.direction and not info.direction.startswith("outbound"):
+            return False
+        if rec.messaging_service_sid:
+            return info.messaging_service_sid == rec.messaging_service_sid
+        return info.from_ == rec.from_
+
+    def _free(self, rec: DeliveryRecord, sid: str) -> bool:
+        """True unless ``sid`` already belongs to another of the console's deliveries."""
+        owner = self._reader.delivery_by_sid(sid)
+        if owner is not None:
+            return owner.id == rec.id or owner.send_state is SendState.EXTERNAL
+        return sid not in self._claimed
+
+
+class Reconciler:
+    """Polls Twilio for deliveries whose final status (or price) has not arrived.
+
+    A delivery is polled at most once per ``repoll_seconds`` (default ``after_seconds``), so a
+    message a carrier never reports on is not fetched at every pass.
+    """
+
+    def __init__(
+        self,
+        writer: Writer,
+        reader: Reader,
+        gateway: MessageGateway,
+        *,
+        after_seconds: float = 600.0,
+        interval: float = 60.0,
+        repoll_seconds: float | None = None,
+        price_window: timedelta = timedelta(days=1),
+        batch: int = 200,
+        concurrency: int = 4,
+        clock: Clock = time.monotonic,
+        sleep: Sleeper = asyncio.sleep,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._gateway = gateway
+        self.after_seconds = after_seconds
+        self.interval = interval
+        self.repoll_seconds = after_seconds if repoll_seconds is None else repoll_seconds
+        self._price_window = price_window
+        self._batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+        self._clock = clock
+        self._sleep = sleep
+        self._polled: dict[str, float] = {}
+
+    async def run(self) -> None:
+        """Reconcile every open delivery now, then the overdue ones every ``interval``."""
+        all_open = True
+        while True:
+            try:
+                await self.reconcile_open(all_open=all_open)
+                all_open = False
+            except Exception:  # a failed pass is retried at the next interval
+                log.exception("reconciliation pass failed")
+            await self._sleep(self.interval)
+
+    async def reconcile_open(self, all_open: bool = False) -> int:
+        """Fetch overdue deliveries (every open one with ``all_open``); return how many."""
+        now = utcnow()
+        cutoff = now if all_open else now - timedelta(seconds=self.after_seconds)
+        due = await asyncio.to_thread(self._due, cutoff, now)
+        if not all_open:
+            now_m = self._clock()
+            due = [
+                d
+                for d in due
+                if d.sid not in self._polled or now_m - self._polled[d.sid] >= self.repoll_seconds
+            ]
+        results = await asyncio.gather(*(self._poll(d) for d in due))
+        return sum(results)
+
+    def _due(self, cutoff: datetime, now: datetime) -> list[DeliveryRecord]:
+        overdue = self._reader.open_deliveries(cutoff, limit=self._batch)
+        finals = DeliveryFilter(statuses=_PRICED_FINALS, since=now - self._price_window)
+        unpriced = [
+            d
+            for d in self._reader.deliveries(finals, sort="updated_at", limit=self._batch)
+            if d.sid and not d.price and d.final_at is not None and d.final_at < cutoff
+        ]
+        return overdue + unpriced
+
+    async def _poll(self, rec: DeliveryRecord) -> int:
+        assert rec.sid is not None
+        async with self._slots:
+            self._polled[rec.sid] = self._clock()
+            try:
+                info = await self._gateway.fetch_message(rec.sid)
+            except GatewayError as exc:
+                log.info("could not poll %s: %s", rec.sid, exc)
+                return 0
+        await self._writer.record_event(message_event(info, EventSource.POLL))
+        return 1
