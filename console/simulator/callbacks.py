@@ -5,15 +5,17 @@ Each POST is form-encoded and signed with the account's Auth Token by twilio's o
 and the parameters. Headers: ``X-Twilio-Signature``, ``User-Agent: TwilioProxy/1.1`` and
 ``I-Twilio-Idempotency-Token``. Twilio's connection overrides in the URL fragment are honoured
 (``#ct=…&rt=…&tt=…&rc=…&rp=…``); by default a failed connection is retried once (``rc=1``,
-``rp=ct``) within 15 s in total, and a failure is then only logged. Whether Twilio signs the URL
-with or without the fragment is unconfirmed; the fragment never reaches the server, so the
-simulator signs without it.
+``rp=ct``) within 15 s in total, and a failure is then only logged. Credentials in the URL
+(``https://user:pass@host/…``) are sent as HTTP Basic auth and left out of the signed URL.
+Whether Twilio signs the URL with or without the fragment is unconfirmed; the fragment never
+reaches the server, so the simulator signs without it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urldefrag
 
@@ -27,6 +29,7 @@ from console.simulator.state import MessageRecord
 log = logging.getLogger(__name__)
 
 USER_AGENT = "TwilioProxy/1.1"
+MAX_ATTEMPTS_KEPT = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,7 @@ class CallbackSender:
         """Sign with ``auth_token`` (never logged)."""
         self._validator = RequestValidator(auth_token)
         self._session: aiohttp.ClientSession | None = None
-        self.attempts: list[Attempt] = []
+        self.attempts: deque[Attempt] = deque(maxlen=MAX_ATTEMPTS_KEPT)
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -118,7 +121,13 @@ class CallbackSender:
     ) -> Delivery:
         """POST ``params`` to ``url`` with Twilio's headers and retry rules; never raises."""
         bare, rules = parse_overrides(url)
-        headers = {
+        target = URL(bare, encoded=True)
+        headers: dict[str, str] = {}
+        if target.user is not None:  # credentials in the URL: sent as Basic auth, never signed
+            headers["Authorization"] = aiohttp.encode_basic_auth(target.user, target.password or "")
+            target = target.with_user(None)
+            bare = str(target)
+        headers |= {
             "X-Twilio-Signature": self.sign(bare, params),
             "User-Agent": USER_AGENT,
             "I-Twilio-Idempotency-Token": token or new_token(),
@@ -137,7 +146,7 @@ class CallbackSender:
             failure: str
             try:
                 async with self._client().post(
-                    URL(bare, encoded=True), data=params, headers=headers, timeout=timeout
+                    target, data=params, headers=headers, timeout=timeout
                 ) as resp:
                     text = await resp.text(errors="replace")
                     outcome = Delivery(resp.status, text)

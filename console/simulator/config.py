@@ -7,10 +7,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 AccountType = Literal["Trial", "Full"]
+
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +56,19 @@ class AccountConfig:
     api_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     balance: str = "20.00"
     currency: str = "USD"
+    # An older trial: free text allowed, every body prefixed with "Sent from your Twilio trial
+    # account - " (current trials may only send template bodies, error 572006).
+    legacy_trial: bool = False
 
     def __post_init__(self) -> None:
         """Reject configurations the real API could never describe."""
-        if not (self.sid.startswith("AC") and len(self.sid) == 34):
-            raise ValueError("an account SID is AC followed by 32 hex digits")
+        if not _ACCOUNT_SID.fullmatch(self.sid):
+            raise ValueError(f"an account SID is AC followed by 32 hex digits, not {self.sid!r}")
         if len(self.auth_token) != 32:
             raise ValueError("an auth token is 32 characters")
+        for service in self.services:
+            if service.sid is not None and not _SERVICE_SID.fullmatch(service.sid):
+                raise ValueError(f"a Messaging Service SID is MG + 32 hex digits: {service.sid!r}")
         owned = {n.phone_number for n in self.numbers}
         for service in self.services:
             missing = [s for s in service.senders if s not in owned]
@@ -74,6 +84,13 @@ class AccountConfig:
     def with_credentials(self, sid: str, auth_token: str, friendly_name: str) -> AccountConfig:
         """The same holdings under another SID and token (the standalone simulator uses this)."""
         return replace(self, sid=sid, auth_token=auth_token, friendly_name=friendly_name)
+
+    def with_service_sid(self, sid: str) -> AccountConfig:
+        """The same account with its first Messaging Service known as ``sid``."""
+        if not self.services:
+            raise ValueError("this account has no Messaging Service to rename")
+        first = replace(self.services[0], sid=sid)
+        return replace(self, services=(first, *self.services[1:]))
 
     def owning(self, phone_number: str) -> AccountConfig:
         """The same account, also owning ``phone_number`` as an SMS-capable sender."""

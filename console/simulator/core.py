@@ -20,20 +20,17 @@ from typing import Any
 
 from aiohttp import web
 
-from console.domain.segments import analyze
-from console.simulator.callbacks import CallbackSender, inbound_params, status_params
+from console.simulator.callbacks import CallbackSender, status_params
 from console.simulator.config import DEMO_ACCOUNT, AccountConfig
 from console.simulator.errors import DELIVERY_ERROR_MESSAGES
 from console.simulator.ids import new_sid, new_token, utcnow
-from console.simulator.scenario import DeliveryPlan, Scenario, opt_out_type
-from console.simulator.state import MessageRecord, SimState
-from console.simulator.twiml import reply_bodies
+from console.simulator.inbound import receive_inbound
+from console.simulator.scenario import DeliveryPlan, Scenario
+from console.simulator.state import PRICE_PER_SEGMENT, MessageRecord, SimState, count_segments
 from console.simulator.validation import CreateRequest
 from console.simulator.verification import Verifications
 
 log = logging.getLogger(__name__)
-
-PRICE_PER_SEGMENT = "0.00790"
 
 
 class Simulator:
@@ -71,9 +68,7 @@ class Simulator:
             return
         self._started = True
         for item in self.scenario.inbound:
-            self.spawn(
-                self._delayed(item.after, self.inject_inbound(item.from_, item.to, item.body))
-            )
+            self.spawn(self._inbound_later(item.after, item.from_, item.to, item.body))
 
     def begin_shutdown(self) -> None:
         """Release slow creates at once so the HTTP server can stop promptly."""
@@ -104,10 +99,10 @@ class Simulator:
             log.error("simulator task failed", exc_info=task.exception())
         self.touch()
 
-    async def _delayed(self, delay: float, coro: Coroutine[Any, Any, Any]) -> None:
+    async def _inbound_later(self, delay: float, from_: str, to: str, body: str) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
-        await coro
+        await self.inject_inbound(from_, to, body)
 
     async def sleep_unless_closing(self, delay: float) -> None:
         """Wait ``delay`` seconds, or less if the simulator is shutting down."""
@@ -137,6 +132,11 @@ class Simulator:
     async def wait_idle(self, within: float = 10.0) -> None:
         """Return once no background task is pending (all lifecycles and webhooks done)."""
         await self.wait_for(lambda: not self._tasks, within)
+
+    @property
+    def busy(self) -> bool:
+        """True while any background task (lifecycle, webhook, timer) is pending."""
+        return bool(self._tasks)
 
     def messages(self) -> list[MessageRecord]:
         """Copies of every message (outbound and inbound), oldest first."""
@@ -197,7 +197,7 @@ class Simulator:
             date_created=now,
             date_updated=now,
             date_sent=now,
-            num_segments=0 if via_service and req.from_ is None else self._segments(req.body),
+            num_segments=0 if via_service and req.from_ is None else count_segments(req.body),
             num_media=num_media,
             messaging_service_sid=req.service.sid if req.service else None,
             status_callback=req.status_callback,
@@ -207,9 +207,6 @@ class Simulator:
         self.spawn(self._run_outbound(record.sid, plan))
         self.touch()
         return record
-
-    def _segments(self, body: str) -> int:
-        return max(analyze(body).segments, 1)
 
     def status_callback_url(self, m: MessageRecord) -> str | None:
         """Where ``m``'s status callbacks go: its own StatusCallback, else its service's."""
@@ -226,7 +223,7 @@ class Simulator:
         if status == "queued" and m.from_ is None and m.messaging_service_sid:
             senders = self.state.services[m.messaging_service_sid].senders
             m.from_ = senders[zlib.crc32(m.to.encode()) % len(senders)]  # sticky per recipient
-            m.num_segments = self._segments(m.body)
+            m.num_segments = count_segments(m.body)
         if status in ("failed", "undelivered"):
             m.error_code = error_code
             m.error_message = DELIVERY_ERROR_MESSAGES.get(error_code or 0, "Unknown error")
@@ -265,7 +262,7 @@ class Simulator:
         m = self.state.messages[sid]
         for delay, body in plan.follow_ups:
             if m.from_ is not None:
-                self.spawn(self._delayed(delay, self.inject_inbound(m.to, m.from_, body)))
+                self.spawn(self._inbound_later(delay, m.to, m.from_, body))
 
     @staticmethod
     def _disorder(
@@ -282,61 +279,10 @@ class Simulator:
             await self.sender.post("status", url, params, token)
             self.touch()
 
-    # --- inbound -----------------------------------------------------------------------------
+    # --- inbound ----------------------------------------------------------------------------
     async def inject_inbound(self, from_: str, to: str, body: str) -> str:
         """Receive an SMS from ``from_`` to owned number ``to``; post it signed; return its SID."""
-        number = self.state.number(to)
-        if number is None:
-            raise ValueError(f"{to} is not a number this simulated account owns")
-        service = self.state.service_of(to)
-        now = utcnow()
-        record = MessageRecord(
-            sid=new_sid("SM"),
-            account_sid=self.state.account_sid,
-            direction="inbound",
-            from_=from_,
-            to=to,
-            body=body,
-            status="received",
-            date_created=now,
-            date_updated=now,
-            date_sent=now,
-            num_segments=self._segments(body),
-            messaging_service_sid=service.sid if service else None,
-            price=f"-{PRICE_PER_SEGMENT}",
-            price_unit=self.state.currency,
-        )
-        self.state.messages[record.sid] = record
-        kind = opt_out_type(body)
-        keys = {(from_, to)} | ({(from_, service.sid)} if service else set())
-        if kind == "STOP":
-            self.state.opted_out |= keys
-        elif kind == "START":
-            self.state.opted_out -= keys
-        self.touch()
-        url = number.sms_url
-        if service is not None and not service.use_inbound_webhook_on_number:
-            url = service.inbound_request_url
-        if not url:
-            log.info(
-                "inbound message %s stored; no inbound URL is configured for %s", record.sid, to
-            )
-            return record.sid
-        delivery = await self.sender.post("inbound", url, inbound_params(record, kind))
-        self.touch()
-        if delivery.status is not None and delivery.status < 300:
-            for text in reply_bodies(delivery.text):
-                self._reply(record, text)
-        return record.sid
-
-    def _reply(self, inbound: MessageRecord, text: str) -> None:
-        """Send a TwiML <Message> reply back to the sender (direction outbound-reply)."""
-        if inbound.from_ is None:
-            return
-        req = CreateRequest(inbound.from_, inbound.to, None, text, None, ())
-        record = self.accept_message(req)
-        record.direction = "outbound-reply"
-        record.messaging_service_sid = inbound.messaging_service_sid
+        return await receive_inbound(self, from_, to, body)
 
     # --- verification ------------------------------------------------------------------------
     async def complete_verification(self, phone: str) -> str:

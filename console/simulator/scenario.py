@@ -224,7 +224,7 @@ def demo_scenario() -> Scenario:
             Outcome("failed", 30008, 1.0),
             Outcome("failed", 30034, 1.0),
         ),
-        latency=Latency(queued=(0.1, 0.3), sending=(0.2, 0.6), sent=(0.3, 1.2), final=(0.4, 1.9)),
+        latency=Latency(queued=(0.1, 0.2), sending=(0.2, 0.6), sent=(0.3, 1.2), final=(0.5, 2.0)),
         out_of_order=0.03,
         duplicates=0.02,
         reply_probability=0.2,

@@ -2,7 +2,8 @@
 
 It serves the account named by ``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN`` when both are set
 (the token is never printed), otherwise the public demo account (whose SID and token it prints).
-``TWILIO_FROM_NUMBER`` becomes an owned SMS-capable sender. Status callbacks go wherever each
+``TWILIO_FROM_NUMBER`` becomes an owned SMS-capable sender, and ``TWILIO_MESSAGING_SERVICE_SID``
+(when set) is the SID of the simulated Messaging Service. Status callbacks go wherever each
 message's StatusCallback (or its Messaging Service's) points.
 """
 
@@ -26,12 +27,17 @@ from console.simulator.validation import is_valid_phone
 
 
 def account_for(
-    account_sid: str | None, auth_token: str | None, from_number: str | None
+    account_sid: str | None,
+    auth_token: str | None,
+    from_number: str | None,
+    messaging_service_sid: str | None = None,
 ) -> AccountConfig:
     """The account to simulate: the given credentials (demo holdings) or the demo account."""
     account = DEMO_ACCOUNT
+    if messaging_service_sid:
+        account = account.with_service_sid(messaging_service_sid)
     if account_sid and auth_token:
-        account = DEMO_ACCOUNT.with_credentials(
+        account = account.with_credentials(
             account_sid, auth_token, "Simulated account (offline Twilio simulator)"
         )
     if from_number:
@@ -50,9 +56,14 @@ async def serve_simulator(
     from_number: str | None,
     scenario: Scenario | None,
     on_ready: Callable[[SimulatorServer], None] | None = None,
+    messaging_service_sid: str | None = None,
 ) -> None:
-    """Serve the simulator until cancelled; ``on_ready`` is called once it is listening."""
-    account = account_for(account_sid, auth_token, from_number)
+    """Serve the simulator until cancelled; ``on_ready`` is called once it is listening.
+
+    ``messaging_service_sid`` (``TWILIO_MESSAGING_SERVICE_SID``) renames the demo Messaging
+    Service so a console configured with that SID finds it.
+    """
+    account = account_for(account_sid, auth_token, from_number, messaging_service_sid)
     server = SimulatorServer(Simulator(account, scenario or demo_scenario()))
     await server.start(host, port)
     try:
@@ -103,11 +114,12 @@ def main(args: argparse.Namespace) -> int:
     sid = os.environ.get("TWILIO_ACCOUNT_SID") or None
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
     from_number = os.environ.get("TWILIO_FROM_NUMBER") or None
+    service_sid = os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None
     demo = not (sid and token)
     try:
         path = getattr(args, "scenario", None)
         scenario = load_scenario(path) if path else demo_scenario()
-        account_for(sid, token, from_number)
+        account_for(sid, token, from_number, service_sid)
     except (ScenarioError, ValueError) as exc:
         return _fail(str(exc), as_json)
 
@@ -122,6 +134,7 @@ def main(args: argparse.Namespace) -> int:
         from_number=from_number,
         scenario=scenario,
         on_ready=ready,
+        messaging_service_sid=service_sid,
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -10,10 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from console.domain.segments import analyze
 from console.simulator.config import AccountConfig, AccountType
 from console.simulator.ids import new_sid, utcnow
 
+# What one SMS segment costs in the simulated account (Twilio's US price, as a negative string).
+PRICE_PER_SEGMENT = "0.00790"
+
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "canceled", "read"})
+
+
+def count_segments(body: str) -> int:
+    """num_segments of a body (at least 1: a media-only message is one segment)."""
+    return max(analyze(body).segments, 1)
 
 
 @dataclass(slots=True)
@@ -121,6 +130,7 @@ class SimState:
     currency: str
     api_keys: dict[str, str]
     date_created: datetime
+    legacy_trial: bool = False
     messages: dict[str, MessageRecord] = field(default_factory=dict)
     numbers: dict[str, NumberRecord] = field(default_factory=dict)
     services: dict[str, ServiceRecord] = field(default_factory=dict)
@@ -142,6 +152,7 @@ class SimState:
             currency=config.currency,
             api_keys=dict(config.api_keys),
             date_created=now,
+            legacy_trial=config.legacy_trial,
         )
         for n in config.numbers:
             record = NumberRecord(

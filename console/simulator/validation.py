@@ -4,7 +4,8 @@
 21602 empty body · 21617 body over 1600 characters · 21211 invalid To · 21212 invalid From ·
 21266 To equals From · 21606 (Full) / 21607 (Trial) From not an owned SMS-capable number ·
 21609 invalid StatusCallback · 21608 trial To not verified · 572006 trial body not a template ·
-21610 recipient opted out (replied STOP).
+21610 recipient opted out (replied STOP). An older ("legacy") trial accepts free text and prefixes
+it with ``TRIAL_PREFIX``, as Twilio did.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from console.domain.segments import MAX_BODY_CHARS
-from console.domain.trial import matches_template
+from console.domain.trial import TRIAL_PREFIX, matches_template
 from console.simulator.errors import ApiError, bad_request
 from console.simulator.state import ServiceRecord, SimState
 
@@ -98,6 +99,8 @@ def check_create(state: SimState, form: Mapping[str, str], media: tuple[str, ...
     if state.type == "Trial":
         _check_trial(state, to, body)
     _check_opt_out(state, to, from_, service)
+    if state.type == "Trial" and state.legacy_trial:
+        body = TRIAL_PREFIX + body
     return CreateRequest(to, from_, service, body, callback, media)
 
 
@@ -129,7 +132,7 @@ def _check_trial(state: SimState, to: str, body: str) -> None:
             "numbers; verify it at twilio.com/user/account/phone-numbers/verified, or purchase a "
             "Twilio number to send messages to unverified numbers.",
         )
-    if matches_template(body) is None:
+    if not state.legacy_trial and matches_template(body) is None:
         raise ApiError(
             400,
             572006,
