@@ -1,0 +1,442 @@
+"""The bulk send dialog: many recipients, one personalised message, paced, pausable, cancelable.
+
+Recipients are pasted or imported from CSV; ``{name}``-style placeholders in the message are
+filled from the CSV columns. Every row is checked as it is typed (number, placeholders,
+length), then by ``core.preview_bulk`` (opt-outs, trial rules, sender), and shown in a table.
+The pacing of the chosen sender (``core.pacing_rate``) gives the expected duration. While the
+job runs, a progress bar with an ETA follows ``("bulk", BulkProgress)`` states and each row's
+outcome follows its delivery; Pause/Resume and Cancel act on the job (canceled rows are never
+sent).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.model import DeliveryRecord, SendState
+from console.domain.phone import SenderKind
+from console.gateway.pacing import BulkJob, BulkProgress, JobState
+from console.gateway.sender import Outgoing
+from console.runtime import Bridge, Runtime
+from console.ui.compose_body import BodyEdit, counter_text
+from console.ui.models.bulk_model import MESSAGE, BulkRowsModel, build_entries
+from console.ui.models.bulk_rows import Recipients, parse_recipients, placeholders
+from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+
+if TYPE_CHECKING:
+    from console.core import Core
+
+log = logging.getLogger(__name__)
+
+EXAMPLE = "phone,name\n+14155550100,Ada\n+14155550101,Grace"
+
+
+def eta_text(seconds: float) -> str:
+    """'about 2 min 5 s' for a duration."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"about {seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"about {minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min"
+
+
+@dataclass(slots=True)
+class _Running:
+    job: BulkJob
+    rows: list[int]  # model row of each submitted item, in order
+    by_delivery: dict[int, int]  # delivery id -> model row
+
+
+class BulkSendDialog(QDialog):
+    """Send one personalised message to many recipients (see module doc)."""
+
+    def __init__(
+        self, core: Core, runtime: Runtime, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.core, self.runtime, self.bridge = core, runtime, bridge
+        self.setWindowTitle("Bulk send")
+        self.setAccessibleName("Bulk send")
+        self.model = BulkRowsModel(self)
+        self.recipients = parse_recipients("")
+        self.running: _Running | None = None
+        self.progress: BulkProgress | None = None
+        self._generation = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(250)
+        self._build()
+        self._connect_signals()
+        self.bridge.call(self.runtime, self.core.senders(), self._on_senders, self._on_error)
+        self._rebuild()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.input_edit = QPlainTextEdit(self)
+        self.input_edit.setTabChangesFocus(True)
+        self.input_edit.setPlaceholderText(
+            "Paste numbers, one per line, or CSV with a header, e.g.\n" + EXAMPLE
+        )
+        self.input_edit.setAccessibleName("Recipients")
+        self.import_button = QPushButton("&Import CSV…", self)
+        self.import_button.setAccessibleName("Import recipients from a CSV file")
+        self.columns_label = wrap_label("", self)
+        self.columns_label.setAccessibleName("Columns")
+        self.from_combo = QComboBox(self)
+        self.from_combo.setAccessibleName("From")
+        self.from_combo.addItem("Profile default sender", None)
+        self.body_edit = BodyEdit(self)
+        self.body_edit.setPlaceholderText("Hello {name}, …  ({column} placeholders are filled)")
+        self.body_edit.setAccessibleName("Message template")
+        self.counter = wrap_label("", self)
+        self.counter.setAccessibleName("Message cost")
+
+        left = QWidget(self)
+        lbox = QVBoxLayout(left)
+        lbox.setContentsMargins(0, 0, 0, 0)
+        rec_label = QLabel("&Recipients:", left)
+        rec_label.setBuddy(self.input_edit)
+        head = QHBoxLayout()
+        head.addWidget(rec_label, 1)
+        head.addWidget(self.import_button)
+        lbox.addLayout(head)
+        lbox.addWidget(self.input_edit, 1)
+        lbox.addWidget(self.columns_label)
+        right = QWidget(self)
+        form = QFormLayout(right)
+        form.setContentsMargins(0, 0, 0, 0)
+        from_label = QLabel("&From:", right)
+        from_label.setBuddy(self.from_combo)
+        body_label = QLabel("&Message:", right)
+        body_label.setBuddy(self.body_edit)
+        form.addRow(from_label, self.from_combo)
+        form.addRow(body_label, self.body_edit)
+        form.addRow("", self.counter)
+        inputs = QSplitter(self)
+        inputs.addWidget(left)
+        inputs.addWidget(right)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Rows to send")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
+        self.summary = wrap_label("", self)
+        self.summary.setAccessibleName("Summary")
+        self.check_busy = BusyIndicator("Checking rows", self)
+
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setAccessibleName("Sending progress")
+        self.progress_bar.setFormat("%v of %m sent")
+        self.eta_label = QLabel("", self)
+        self.eta_label.setAccessibleName("Time left")
+        self.send_button = QPushButton("&Send", self)
+        self.send_button.setAccessibleName("Send to every ready row")
+        self.pause_button = QPushButton("&Pause", self)
+        self.pause_button.setAccessibleName("Pause or resume sending")
+        self.cancel_button = QPushButton("&Cancel sending", self)
+        self.cancel_button.setAccessibleName("Cancel sending")
+        self.close_button = QPushButton("Cl&ose", self)
+        self.close_button.setAccessibleName("Close")
+        self.send_busy = BusyIndicator("Starting", self)
+        self.error_label = wrap_label("", self, rich=True)
+        self.error_label.setAccessibleName("Error")
+        self.error_label.hide()
+        for b in (self.pause_button, self.cancel_button):
+            b.setEnabled(False)
+        prog = QHBoxLayout()
+        prog.addWidget(self.progress_bar, 1)
+        prog.addWidget(self.eta_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.check_busy)
+        buttons.addWidget(self.send_busy)
+        for b in (self.send_button, self.pause_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(inputs)
+        split.addWidget(self.table)
+        split.setStretchFactor(1, 1)
+        root = QVBoxLayout(self)
+        root.addWidget(split, 1)
+        root.addWidget(self.error_label)
+        root.addLayout(prog)
+        root.addLayout(buttons)
+        self.resize(900, 620)
+        order: list[tuple[QWidget, QWidget]] = [
+            (self.input_edit, self.import_button),
+            (self.import_button, self.from_combo),
+            (self.from_combo, self.body_edit),
+            (self.body_edit, self.table),
+            (self.table, self.send_button),
+            (self.send_button, self.pause_button),
+            (self.pause_button, self.cancel_button),
+            (self.cancel_button, self.close_button),
+        ]
+        for first, second in order:
+            QWidget.setTabOrder(first, second)
+
+    def _connect_signals(self) -> None:
+        self.input_edit.textChanged.connect(self._timer.start)
+        self.body_edit.textChanged.connect(self._timer.start)
+        self.from_combo.currentIndexChanged.connect(self._timer.start)
+        self._timer.timeout.connect(self._rebuild)
+        self.import_button.clicked.connect(self.import_csv)
+        self.send_button.clicked.connect(self.send)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.reject)
+        self.bridge.stateChanged.connect(self._on_state)
+        self.bridge.deliveriesChanged.connect(self._on_deliveries)
+
+    def _on_senders(self, senders: list[Any]) -> None:
+        for option in senders:
+            self.from_combo.addItem(option.label, (option.value, option.kind))
+
+    # -- input and checks ----------------------------------------------------------------------
+    def set_input(self, text: str, template: str) -> None:
+        """Fill recipients and message (paste, import or tests) and check them at once."""
+        self.input_edit.setPlainText(text)
+        self.body_edit.setPlainText(template)
+        self._timer.stop()
+        self._rebuild()
+
+    def import_csv(self) -> None:
+        """Load a CSV file into the recipients box."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import recipients", str(Path.home()), "CSV files (*.csv *.txt);;All files (*)"
+        )
+        if path:
+            self.load_file(Path(path))
+
+    def load_file(self, path: Path) -> None:
+        """Read a (small, local) CSV file into the recipients box."""
+        try:
+            self.input_edit.setPlainText(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            self._show_error(f"Cannot read {path}: {exc}. Save it as UTF-8 CSV and retry.")
+
+    def _sender(self) -> tuple[str | None, str | None]:
+        data = self.from_combo.currentData()
+        if data is None:
+            return None, None
+        value, kind = data
+        return (None, str(value)) if kind == SenderKind.MESSAGING_SERVICE else (str(value), None)
+
+    def _rebuild(self) -> None:
+        if self.running is not None:
+            return
+        template = self.body_edit.toPlainText()
+        self.counter.setText(counter_text(self.body_edit.info()))
+        self.recipients = parse_recipients(self.input_edit.toPlainText())
+        self._describe_columns(self.recipients, template)
+        self.model.set_entries(
+            build_entries(self.recipients, template, self.core.settings.default_region)
+        )
+        self._generation += 1
+        rows = self.model.ready_rows()
+        if rows:
+            generation = self._generation
+            self.check_busy.busy(True)
+            self.bridge.call(
+                self.runtime,
+                self.core.preview_bulk(self._items(rows)),
+                lambda checks: self._on_checks(generation, rows, checks),
+                self._on_error,
+            )
+        self._update_summary()
+
+    def _describe_columns(self, rec: Recipients, template: str) -> None:
+        if not rec.rows:
+            self.columns_label.setText("No recipients yet.")
+            return
+        used = set(placeholders(template))
+        cols = ", ".join(
+            "{" + c + "}" + (" ✓" if c in used else "") for c in rec.columns if c != rec.to_column
+        )
+        text = f"{len(rec.rows)} rows; numbers from column '{rec.to_column}'."
+        if cols:
+            text += f" Placeholders: {cols}."
+        self.columns_label.setText(" ".join([text, *rec.problems]))
+
+    def _items(self, rows: list[int]) -> list[Outgoing]:
+        from_, service = self._sender()
+        out = []
+        for row in rows:
+            e = self.model.entry(row)
+            out.append(Outgoing(e.to or e.raw_to, e.body, from_, service))
+        return out
+
+    def _on_checks(self, generation: int, rows: list[int], checks: list[Any]) -> None:
+        if generation != self._generation:
+            return
+        self.check_busy.busy(False)
+        for check in checks:
+            if not check.ok:
+                self.model.update(rows[check.index], problem=check.reason)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        total = self.model.rowCount()
+        ready = len(self.model.ready_rows())
+        segments = self.model.total_segments()
+        from_, service = self._sender()
+        rate = self.core.pacing_rate(service or from_)
+        text = f"{total} rows · {ready} ready · {total - ready} with problems"
+        if ready:
+            text += f" · {segments} segments at {rate:g} segment/s: {eta_text(segments / rate)}"
+        self.summary.setText(text)
+        idle = self.running is None
+        self.send_button.setEnabled(idle and ready > 0)
+        self.send_button.setText(f"&Send {ready} message{'s' if ready != 1 else ''}")
+
+    # -- sending -------------------------------------------------------------------------------
+    def send(self) -> None:
+        """Start the bulk job with every ready row."""
+        rows = self.model.ready_rows()
+        if not rows or self.running is not None:
+            return
+        self.send_button.setEnabled(False)
+        self.send_busy.busy(True)
+        self.error_label.hide()
+        for w in (self.input_edit, self.body_edit, self.from_combo, self.import_button):
+            w.setEnabled(False)
+        self.bridge.call(
+            self.runtime,
+            self.core.send_bulk(self._items(rows)),
+            lambda job: self._on_started(job, rows),
+            self._on_send_error,
+        )
+
+    def _on_started(self, job: BulkJob, rows: list[int]) -> None:
+        self.send_busy.busy(False)
+        self.running = _Running(job, rows, {})
+        for r in job.refusals:
+            self.model.update(rows[r.index], outcome="refused", problem=r.reason)
+        for row in rows:
+            if not self.model.entry(row).outcome:
+                self.model.update(row, outcome="queued")
+        self.pause_button.setEnabled(True)
+        self.cancel_button.setEnabled(True)
+        self._on_progress(job.progress())
+
+    def _on_send_error(self, exc: BaseException) -> None:
+        self.send_busy.busy(False)
+        for w in (self.input_edit, self.body_edit, self.from_combo, self.import_button):
+            w.setEnabled(True)
+        self._show_error(error_html(exc))
+        self._update_summary()
+
+    def _on_state(self, topic: str, state: object) -> None:
+        run = self.running
+        if topic == "bulk" and isinstance(state, BulkProgress) and run and state.id == run.job.id:
+            self._on_progress(state)
+
+    def _on_progress(self, p: BulkProgress) -> None:
+        self.progress = p
+        target = max(p.total - p.refused, 0)
+        handled = p.done + p.failed + p.deferred + p.unknown + p.canceled
+        self.progress_bar.setMaximum(max(target, 1))
+        self.progress_bar.setValue(min(handled, target))
+        ended = p.state in (JobState.FINISHED, JobState.CANCELED, JobState.STOPPED)
+        if ended:
+            self.eta_label.setText(
+                f"{p.state.value}: {p.done} accepted, {p.failed} failed, {p.canceled} canceled"
+                + (f", {p.refused} refused" if p.refused else "")
+            )
+        elif p.state is JobState.PAUSED:
+            self.eta_label.setText(f"paused · {p.queued} waiting")
+        else:
+            self.eta_label.setText(f"{p.state.value} · {eta_text(p.eta_seconds)} left")
+        self.pause_button.setText("&Resume" if p.state is JobState.PAUSED else "&Pause")
+        self.pause_button.setEnabled(p.state in (JobState.RUNNING, JobState.PAUSED))
+        self.cancel_button.setEnabled(p.state in (JobState.RUNNING, JobState.PAUSED))
+        if p.error:
+            self._show_error(p.error)
+
+    def toggle_pause(self) -> None:
+        """Pause the job, or resume it."""
+        if self.running is None:
+            return
+        job = self.running.job
+        action = job.resume if job.state is JobState.PAUSED else job.pause
+        self.runtime.loop.call_soon_threadsafe(action)
+
+    def cancel(self) -> None:
+        """Withdraw every message not yet submitted; they are never sent."""
+        if self.running is None:
+            return
+        self.cancel_button.setEnabled(False)
+        self.pause_button.setEnabled(False)
+        self.bridge.call(self.runtime, self.running.job.cancel(), None, self._on_error)
+
+    def _on_deliveries(self, records: tuple[DeliveryRecord, ...]) -> None:
+        run = self.running
+        if run is None:
+            return
+        mine = sorted((r for r in records if r.batch_id == run.job.id), key=lambda r: r.id)
+        for rec in mine:
+            row = run.by_delivery.get(rec.id)
+            if row is None:
+                row = self._match(rec)
+                if row is None:
+                    continue
+                run.by_delivery[rec.id] = row
+            self.model.update(row, outcome=_outcome(rec))
+
+    def _match(self, rec: DeliveryRecord) -> int | None:
+        assert self.running is not None
+        taken = set(self.running.by_delivery.values())
+        for row in self.running.rows:
+            e = self.model.entry(row)
+            free = row not in taken and e.outcome != "refused"
+            if free and e.to == rec.to and e.body == rec.body:
+                return row
+        return None
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.check_busy.busy(False)
+        self._show_error(error_html(exc))
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        set_tone(self.error_label, "bad")
+        self.error_label.show()
+
+
+def _outcome(rec: DeliveryRecord) -> str:
+    if rec.send_state is SendState.CANCELED:
+        return "canceled"
+    if rec.send_state is SendState.REJECTED:
+        return f"failed ({rec.error_code})" if rec.error_code else "failed"
+    return rec.status

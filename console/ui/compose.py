@@ -1,0 +1,367 @@
+"""The compose panel: one message to one recipient, checked live before it is sent.
+
+To is validated and shown in E.164 as it is typed (recent recipients complete it); the sender
+comes from the active profile's numbers and Messaging Services; the body shows its encoding,
+segments and what is left, with the characters that force UCS-2 highlighted. Trial accounts get
+the template picker and a verified-recipient check. Send (Ctrl+Enter) goes through
+``core.send`` on the runtime; refusals and Twilio errors are explained inline, and the sent
+message's status follows live from the bridge.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.errors import explain
+from console.domain.model import DeliveryRecord
+from console.domain.phone import PhoneNumberError, SenderKind, format_display, normalize
+from console.domain.trial import TrialTemplate
+from console.runtime import Bridge, Runtime
+from console.ui.bulk import BulkSendDialog
+from console.ui.compose_body import BodyEdit, counter_text
+from console.ui.models.roles import status_tone
+from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+
+if TYPE_CHECKING:
+    from console.core import Core
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = frozenset({"delivered", "read", "failed", "undelivered", "canceled", "rejected"})
+
+
+class ComposePanel(QWidget):
+    """Compose and send one message (see module doc)."""
+
+    sent = Signal(object)  # DeliveryRecord, as core.send returned it
+
+    def __init__(
+        self, core: Core, runtime: Runtime, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.core, self.runtime, self.bridge = core, runtime, bridge
+        self._to_e164: str | None = None
+        self._verified: set[str] | None = None  # trial accounts only
+        self._trial = False
+        self._sending = False
+        self.last_sent: DeliveryRecord | None = None
+        self._build()
+        self._connect_signals()
+        self.refresh()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.to_edit = QLineEdit(self)
+        self.to_edit.setPlaceholderText("+14155550100, or pick a recent recipient")
+        self.to_edit.setClearButtonEnabled(True)
+        self.to_edit.setAccessibleName("To")
+        self.to_edit.setAccessibleDescription("The recipient's phone number, checked as you type")
+        self._recent = QStringListModel(self)
+        completer = QCompleter(self._recent, self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.to_edit.setCompleter(completer)
+        self.to_hint = wrap_label("", self)
+        self.to_hint.setAccessibleName("To check")
+
+        self.from_combo = QComboBox(self)
+        self.from_combo.setAccessibleName("From")
+        self.from_combo.setAccessibleDescription("The number or Messaging Service that sends")
+        self.from_combo.addItem("Profile default sender", None)
+        self.senders_busy = BusyIndicator("Loading senders", self)
+        from_row = QHBoxLayout()
+        from_row.addWidget(self.from_combo, 1)
+        from_row.addWidget(self.senders_busy)
+
+        self.template_combo = QComboBox(self)
+        self.template_combo.setAccessibleName("Trial template")
+        self.template_combo.setAccessibleDescription(
+            "Trial accounts may only send one of Twilio's predefined templates"
+        )
+        self.template_label = QLabel("T&emplate:", self)
+        self.template_label.setBuddy(self.template_combo)
+
+        self.body_edit = BodyEdit(self)
+        self.body_edit.setAccessibleName("Message")
+        self.body_edit.setAccessibleDescription("The message text; Ctrl+Enter sends")
+        self.body_edit.setMinimumHeight(110)
+        self.counter = wrap_label(counter_text(self.body_edit.info()), self)
+        self.counter.setAccessibleName("Message cost")
+
+        self.trial_note = wrap_label("", self)
+        self.trial_note.setAccessibleName("Trial account note")
+        self.trial_note.hide()
+
+        self.bulk_button = QPushButton("&Bulk send…", self)
+        self.bulk_button.setAccessibleName("Open bulk send")
+        self.bulk_button.setToolTip(
+            "Send one personalised message to many recipients (Ctrl+Shift+B)"
+        )
+        self.bulk_dialog: BulkSendDialog | None = None
+        self.send_button = QPushButton("&Send", self)
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.setToolTip("Send the message (Ctrl+Enter)")
+        self.send_button.setDefault(False)
+        self.send_busy = BusyIndicator("Sending", self)
+        self.result_label = wrap_label("", self)
+        self.result_label.setAccessibleName("Send result")
+        self.error_label = wrap_label("", self, rich=True)
+        self.error_label.setAccessibleName("Send error")
+        self.error_label.hide()
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        to_label = QLabel("&To:", self)
+        to_label.setBuddy(self.to_edit)
+        from_label = QLabel("&From:", self)
+        from_label.setBuddy(self.from_combo)
+        body_label = QLabel("&Message:", self)
+        body_label.setBuddy(self.body_edit)
+        form.addRow(to_label, self.to_edit)
+        form.addRow("", self.to_hint)
+        form.addRow(from_label, from_row)
+        form.addRow(self.template_label, self.template_combo)
+        form.addRow(body_label, self.body_edit)
+        form.addRow("", self.counter)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.bulk_button)
+        buttons.addWidget(self.result_label, 1)
+        buttons.addWidget(self.send_busy)
+        buttons.addWidget(self.send_button)
+
+        root = QVBoxLayout(self)
+        root.addWidget(self.trial_note)
+        root.addLayout(form)
+        root.addWidget(self.error_label)
+        root.addLayout(buttons)
+        root.addStretch(1)
+
+        self._show_templates(())
+        QWidget.setTabOrder(self.to_edit, self.from_combo)
+        QWidget.setTabOrder(self.from_combo, self.template_combo)
+        QWidget.setTabOrder(self.template_combo, self.body_edit)
+        QWidget.setTabOrder(self.body_edit, self.send_button)
+        QWidget.setTabOrder(self.send_button, self.bulk_button)
+        self._update_to()
+        self._update_counter()
+
+    def _connect_signals(self) -> None:
+        self.to_edit.textChanged.connect(self._update_to)
+        self.body_edit.textChanged.connect(self._update_counter)
+        self.template_combo.activated.connect(self._apply_template)
+        self.send_button.clicked.connect(self.send)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.send)
+        self.bulk_button.clicked.connect(self.open_bulk)
+        bulk = QShortcut(QKeySequence("Ctrl+Shift+B"), self)
+        bulk.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        bulk.activated.connect(self.open_bulk)
+        self.bridge.deliveriesChanged.connect(self._on_deliveries)
+        self.bridge.stateChanged.connect(self._on_state)
+
+    def open_bulk(self) -> BulkSendDialog:
+        """Show the bulk send dialog (one per panel, kept while a job may be running)."""
+        if self.bulk_dialog is None:
+            self.bulk_dialog = BulkSendDialog(self.core, self.runtime, self.bridge, self)
+        self.bulk_dialog.show()
+        self.bulk_dialog.raise_()
+        self.bulk_dialog.activateWindow()
+        return self.bulk_dialog
+
+    # -- loading -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload recent recipients, senders, and the account's trial rules."""
+        self._recent.setStringList(self.core.reader.recent_recipients())
+        self.senders_busy.busy(True)
+        self.bridge.call(self.runtime, self.core.senders(), self._on_senders, self._on_load_error)
+        self.bridge.call(
+            self.runtime, self.core.account_summary(), self._on_account, self._on_load_error
+        )
+
+    def _on_senders(self, senders: list[Any]) -> None:
+        self.senders_busy.busy(False)
+        current = self.from_combo.currentData()
+        self.from_combo.clear()
+        self.from_combo.addItem("Profile default sender", None)
+        for option in senders:
+            self.from_combo.addItem(option.label, (option.value, option.kind))
+        for i in range(self.from_combo.count()):
+            data = self.from_combo.itemData(i)
+            if data is not None and current is not None and data[0] == current[0]:
+                self.from_combo.setCurrentIndex(i)
+
+    def _on_load_error(self, exc: BaseException) -> None:
+        self.senders_busy.busy(False)
+        log.warning("compose could not load account details: %s", exc)
+        self._show_error(exc)
+
+    def _on_account(self, summary: Any) -> None:
+        self._trial = summary is not None and getattr(summary, "type", "") == "Trial"
+        self._show_templates(self.core.trial_templates() if self._trial else ())
+        if self._trial:
+            self.bridge.call(
+                self.runtime, self.core.verified_numbers(), self._on_verified, self._on_load_error
+            )
+        else:
+            self._verified = None
+            self._update_to()
+
+    def _on_verified(self, caller_ids: list[Any]) -> None:
+        self._verified = {c.phone_number for c in caller_ids}
+        self._update_to()
+
+    def _on_state(self, topic: str, state: object) -> None:
+        if topic == "core":
+            account = getattr(state, "account", None)
+            trial = account is not None and getattr(account, "type", "") == "Trial"
+            if trial != self._trial:
+                self._on_account(account)
+
+    def _show_templates(self, templates: tuple[TrialTemplate, ...]) -> None:
+        self.template_combo.clear()
+        self.template_combo.addItem("Choose a template…", None)
+        for t in templates:
+            self.template_combo.addItem(t.label, t)
+        shown = bool(templates)
+        self.template_combo.setVisible(shown)
+        self.template_label.setVisible(shown)
+        self.trial_note.setVisible(shown)
+        self.trial_note.setText(
+            "Trial account: messages go only to verified numbers (see Trial numbers) and must "
+            "use one of Twilio's templates; free text is refused with error 572006."
+        )
+
+    def _apply_template(self, index: int) -> None:
+        template = self.template_combo.itemData(index)
+        if isinstance(template, TrialTemplate):
+            self.body_edit.setPlainText(template.body)
+            self.body_edit.setFocus()
+
+    # -- live checks ---------------------------------------------------------------------------
+    def _update_to(self) -> None:
+        text = self.to_edit.text()
+        self._to_e164 = None
+        if not text.strip():
+            self.to_hint.setText("Type a number with its country code, e.g. +14155550100.")
+            set_tone(self.to_hint, None)
+        else:
+            try:
+                e164 = normalize(text, self.core.settings.default_region)
+            except PhoneNumberError as exc:
+                self.to_hint.setText(exc.reason)
+                set_tone(self.to_hint, "bad")
+            else:
+                self._to_e164 = e164
+                if self._verified is not None and e164 not in self._verified:
+                    self.to_hint.setText(
+                        f"{format_display(e164)} is not a verified number: a trial account can "
+                        "only send to verified numbers (error 21608). Verify it in Trial numbers."
+                    )
+                    set_tone(self.to_hint, "warn")
+                else:
+                    self.to_hint.setText(f"✓ {format_display(e164)}  ({e164})")
+                    set_tone(self.to_hint, "good")
+        self._update_send_enabled()
+
+    def _update_counter(self) -> None:
+        info = self.body_edit.info()
+        self.counter.setText(counter_text(info))
+        set_tone(self.counter, "bad" if info.too_long else ("warn" if info.ucs2_chars else None))
+        self._update_send_enabled()
+
+    def _update_send_enabled(self) -> None:
+        info = self.body_edit.info()
+        ok = self._to_e164 is not None and info.length > 0 and not info.too_long
+        self.send_button.setEnabled(ok and not self._sending)
+
+    # -- sending -------------------------------------------------------------------------------
+    def _sender(self) -> tuple[str | None, str | None]:
+        data = self.from_combo.currentData()
+        if data is None:
+            return None, None
+        value, kind = data
+        if kind == SenderKind.MESSAGING_SERVICE:
+            return None, str(value)
+        return str(value), None
+
+    def send(self) -> None:
+        """Send the message on the runtime (Ctrl+Enter); nothing happens while one is in flight."""
+        if not self.send_button.isEnabled() or self._to_e164 is None:
+            return
+        from_, service = self._sender()
+        body = self.body_edit.toPlainText()
+        self._set_sending(True)
+        self.error_label.hide()
+        self.result_label.setText(f"Sending to {format_display(self._to_e164)}…")
+        set_tone(self.result_label, None)
+        self.bridge.call(
+            self.runtime,
+            self.core.send(self._to_e164, body, from_=from_, messaging_service_sid=service),
+            self._on_sent,
+            self._on_send_error,
+        )
+
+    def _set_sending(self, on: bool) -> None:
+        self._sending = on
+        self.send_busy.busy(on)
+        self._update_send_enabled()
+
+    def _on_sent(self, record: DeliveryRecord) -> None:
+        self._set_sending(False)
+        self.last_sent = record
+        self.body_edit.clear()
+        self.template_combo.setCurrentIndex(0)
+        self._recent.setStringList(self.core.reader.recent_recipients())
+        self._show_status(record)
+        self.sent.emit(record)
+
+    def _on_send_error(self, exc: BaseException) -> None:
+        self._set_sending(False)
+        self.result_label.setText("Not sent.")
+        set_tone(self.result_label, "bad")
+        self._show_error(exc)
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.error_label.setText(error_html(exc))
+        set_tone(self.error_label, "bad")
+        self.error_label.show()
+
+    def _on_deliveries(self, records: tuple[DeliveryRecord, ...]) -> None:
+        if self.last_sent is None:
+            return
+        for rec in records:
+            if rec.id == self.last_sent.id:
+                self.last_sent = rec
+                self._show_status(rec)
+
+    def _show_status(self, rec: DeliveryRecord) -> None:
+        to = format_display(rec.to)
+        text = f"Message #{rec.id} to {to}: {rec.status}"
+        if rec.error_code is not None:
+            info = explain(rec.error_code)
+            text += f" — error {rec.error_code}" + (
+                f" ({info.title}). What to do: {info.action}" if info else ""
+            )
+        elif rec.status not in FINAL_STATUSES:
+            text += " (follow it in Deliveries)"
+        self.result_label.setText(text)
+        tone = status_tone(rec.status)
+        set_tone(self.result_label, tone if tone in ("good", "bad") else None)

@@ -1,0 +1,93 @@
+"""The message body editor of the compose panel: UCS-2 highlighting and the live counter text.
+
+``Ucs2Highlighter`` marks every character that forces UCS-2 (anything outside the GSM 03.38
+alphabet and its extension table). Qt positions are UTF-16 code units, so a character above
+U+FFFF (most emoji) spans two. ``counter_text`` says what the body costs: encoding, segments,
+what is left in the current segment, and the characters forcing UCS-2.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from console.domain.segments import MAX_BODY_CHARS, SegmentInfo, analyze, is_gsm7
+
+# QPlainTextEdit.toPlainText() turns these into a space and a newline (both GSM-7), so they are
+# not highlighted: the counter sees exactly what will be sent.
+_PLAIN_EQUIVALENT: Final = frozenset("\u00a0\u2028")
+_SHOWN_CHARS: Final = 8
+
+
+def _shown(ch: str) -> str:
+    if ch.isprintable() and not ch.isspace():
+        return ch
+    return f"U+{ord(ch):04X}"
+
+
+class Ucs2Highlighter(QSyntaxHighlighter):
+    """Tints the characters that force UCS-2 encoding."""
+
+    def __init__(self, document: QTextDocument, color: QColor) -> None:
+        super().__init__(document)
+        self._format = QTextCharFormat()
+        self._format.setBackground(color)
+        self._format.setFontUnderline(True)
+
+    def highlightBlock(self, text: str) -> None:
+        """Format each non-GSM character of the block at its UTF-16 position."""
+        pos = 0
+        for ch in text:
+            units = 2 if ord(ch) > 0xFFFF else 1
+            if ch not in _PLAIN_EQUIVALENT and not is_gsm7(ch):
+                self.setFormat(pos, units, self._format)
+            pos += units
+
+
+def ucs2_utf16_positions(text: str, positions: tuple[int, ...]) -> tuple[int, ...]:
+    """Convert code-point indices (``SegmentInfo.ucs2_positions``) into UTF-16 offsets."""
+    out: list[int] = []
+    wanted = set(positions)
+    units = 0
+    for i, ch in enumerate(text):
+        if i in wanted:
+            out.append(units)
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return tuple(out)
+
+
+def counter_text(info: SegmentInfo) -> str:
+    """One line: encoding, segments, what is left, and the characters that force UCS-2."""
+    if info.length == 0:
+        return "Empty message · GSM-7 · 160 characters fit in one segment"
+    if info.too_long:
+        return (
+            f"{info.length:,} characters: Twilio accepts at most {MAX_BODY_CHARS:,} "
+            f"(error 21617) — shorten the message by {info.length - MAX_BODY_CHARS:,}"
+        )
+    unit = "characters" if info.encoding == "GSM-7" else "UTF-16 units"
+    seg = "segment" if info.segments == 1 else "segments"
+    text = f"{info.encoding} · {info.segments} {seg} · {info.remaining} {unit} left" + (
+        " in this segment" if info.segments > 1 else ""
+    )
+    if info.ucs2_chars:
+        chars = " ".join(_shown(c) for c in info.ucs2_chars[:_SHOWN_CHARS])
+        more = " …" if len(info.ucs2_chars) > _SHOWN_CHARS else ""
+        text += f" · UCS-2 forced by: {chars}{more}"
+    return text
+
+
+class BodyEdit(QPlainTextEdit):
+    """A plain-text body editor with UCS-2 highlighting; Tab moves the focus on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setPlaceholderText("Type the message…")
+        self.highlighter = Ucs2Highlighter(self.document(), QColor(210, 153, 34, 110))
+
+    def info(self) -> SegmentInfo:
+        """The segment analysis of the current text."""
+        return analyze(self.toPlainText())

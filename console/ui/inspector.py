@@ -1,0 +1,356 @@
+"""The webhook inspector: every request the local server received, and why it passed or failed.
+
+Top: a table (time, method, path, status, verdict in colour, short diagnosis), live from
+``Bridge.requestsAdded``, filterable by text and to failures only. Bottom: the selected
+request's summary (verdict, the URL the signature was checked against, the full diagnosis),
+its headers (already redacted by the server), its body (form-decoded and raw) and the response.
+Replay (Ctrl+R) re-posts the request to the local server through ``core.replay`` and shows the
+new status; the replayed request appears in the table like any other.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from PySide6.QtCore import (
+    QItemSelection,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.model import WebhookRequestRecord
+from console.runtime import Bridge, Runtime
+from console.ui.models.requests_model import (
+    DIAGNOSIS,
+    PATH,
+    TIME,
+    RequestsModel,
+    verdict_text,
+    verdict_tone,
+)
+from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
+from console.ui.panel_kit import BusyIndicator, error_text, set_tone, tone_color, wrap_label
+
+if TYPE_CHECKING:
+    from console.core import Core
+
+log = logging.getLogger(__name__)
+
+EMPTY_TEXT = (
+    "No webhook requests yet. Every status callback and inbound message the local server "
+    "receives is listed here with its signature verdict."
+)
+
+
+class RequestFilter(QSortFilterProxyModel):
+    """Sorts on raw values; filters by free text and, optionally, to failures only."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self._failures_only = False
+
+    def set_failures_only(self, on: bool) -> None:
+        """Show only refused requests (status ≥ 400 or a bad/missing signature)."""
+        self.beginFilterChange()
+        self._failures_only = on
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        """Text match on any column, then the failures-only condition."""
+        if not super().filterAcceptsRow(row, parent):
+            return False
+        if not self._failures_only:
+            return True
+        record = self.sourceModel().index(row, 0, parent).data(RECORD_ROLE)
+        return isinstance(record, WebhookRequestRecord) and verdict_tone(record) == "bad"
+
+
+def decoded_body(record: WebhookRequestRecord) -> list[tuple[str, str]]:
+    """The form fields of a body (empty for a JSON or empty body)."""
+    if not record.body or record.body.lstrip().startswith(("{", "[")):
+        return []
+    return parse_qsl(record.body, keep_blank_values=True)
+
+
+def raw_body(record: WebhookRequestRecord) -> str:
+    """The body as received (JSON pretty-printed)."""
+    text = record.body
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            return text
+    return text
+
+
+class InspectorPanel(QWidget):
+    """Webhook requests and their details (see module doc)."""
+
+    def __init__(
+        self, core: Core, runtime: Runtime, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.core, self.runtime, self.bridge = core, runtime, bridge
+        self.model = RequestsModel(parent=self)
+        self.proxy = RequestFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.current: WebhookRequestRecord | None = None
+        self.last_replay_status: int | None = None
+        self._build()
+        self._connect_signals()
+        self.reload()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter by path, status, verdict or diagnosis")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter requests")
+        self.failures_box = QCheckBox("Only &failures", self)
+        self.failures_box.setAccessibleName("Show only failed requests")
+        filter_label = QLabel("Fil&ter:", self)
+        filter_label.setBuddy(self.filter_edit)
+        bar = QHBoxLayout()
+        bar.addWidget(filter_label)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.failures_box)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Webhook requests")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(TIME, Qt.SortOrder.DescendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(DIAGNOSIS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Interactive)
+        self.empty_label = wrap_label(EMPTY_TEXT, self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setAccessibleName("No requests")
+
+        self.summary = QTextBrowser(self)
+        self.summary.setAccessibleName("Request summary")
+        self.summary.setOpenExternalLinks(False)
+        self.headers_table = self._pairs_table("Request headers")
+        self.form_table = self._pairs_table("Body fields")
+        self.raw_edit = self._text_view("Raw body")
+        self.response_edit = self._text_view("Response")
+        body_split = QSplitter(Qt.Orientation.Vertical, self)
+        body_split.addWidget(self.form_table)
+        body_split.addWidget(self.raw_edit)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Request details")
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.headers_table, "Headers")
+        self.tabs.addTab(body_split, "Body")
+        self.tabs.addTab(self.response_edit, "Response")
+
+        self.replay_button = QPushButton("Re&play", self)
+        self.replay_button.setAccessibleName("Replay request")
+        self.replay_button.setToolTip(
+            "Post this request again to the local server with its original headers (Ctrl+R)"
+        )
+        self.replay_busy = BusyIndicator("Replaying", self)
+        self.replay_label = wrap_label("", self)
+        self.replay_label.setAccessibleName("Replay result")
+        actions = QHBoxLayout()
+        actions.addWidget(self.replay_label, 1)
+        actions.addWidget(self.replay_busy)
+        actions.addWidget(self.replay_button)
+
+        top = QWidget(self)
+        top_box = QVBoxLayout(top)
+        top_box.setContentsMargins(0, 0, 0, 0)
+        top_box.addLayout(bar)
+        top_box.addWidget(self.table, 1)
+        top_box.addWidget(self.empty_label, 1)
+        bottom = QWidget(self)
+        bottom_box = QVBoxLayout(bottom)
+        bottom_box.setContentsMargins(0, 0, 0, 0)
+        bottom_box.addWidget(self.tabs, 1)
+        bottom_box.addLayout(actions)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        root = QVBoxLayout(self)
+        root.addWidget(splitter)
+        QWidget.setTabOrder(self.filter_edit, self.failures_box)
+        QWidget.setTabOrder(self.failures_box, self.table)
+        QWidget.setTabOrder(self.table, self.tabs)
+        QWidget.setTabOrder(self.tabs, self.replay_button)
+        self._show(None)
+
+    def _pairs_table(self, name: str) -> QTableWidget:
+        table = QTableWidget(0, 2, self)
+        table.setHorizontalHeaderLabels(["Name", "Value"])
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAccessibleName(name)
+        return table
+
+    def _text_view(self, name: str) -> QPlainTextEdit:
+        view = QPlainTextEdit(self)
+        view.setReadOnly(True)
+        view.setAccessibleName(name)
+        return view
+
+    def _connect_signals(self) -> None:
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.failures_box.toggled.connect(self.proxy.set_failures_only)
+        self.replay_button.clicked.connect(self.replay)
+        shortcut = QShortcut(QKeySequence("Ctrl+R"), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.replay)
+        self.bridge.requestsAdded.connect(self._on_requests)
+        self.model.rowsInserted.connect(self._update_empty)
+        self.model.modelReset.connect(self._update_empty)
+
+    # -- data ----------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Load the newest requests from the store."""
+        self.model.set_records(self.core.reader.requests(limit=500))
+
+    def _update_empty(self) -> None:
+        empty = self.model.rowCount() == 0
+        self.empty_label.setVisible(empty)
+        self.table.setVisible(not empty)
+
+    def _on_requests(self, records: tuple[WebhookRequestRecord, ...]) -> None:
+        self.model.add_records(records)
+
+    def select_request(self, request_id: int) -> bool:
+        """Select a request by id (clears the filters if they hide it); False if not loaded."""
+        row = self.model.row_of(request_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            self.filter_edit.clear()
+            self.failures_box.setChecked(False)
+            index = self.proxy.mapFromSource(self.model.index(row, 0))
+        self.table.selectRow(index.row())
+        return True
+
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        record = rows[0].data(RECORD_ROLE) if rows else None
+        self._show(record if isinstance(record, WebhookRequestRecord) else None)
+
+    # -- details -------------------------------------------------------------------------------
+    def _show(self, record: WebhookRequestRecord | None) -> None:
+        self.current = record
+        self.replay_button.setEnabled(record is not None)
+        if record is None:
+            self.summary.setHtml(f"<p>{html.escape('Select a request to see its details.')}</p>")
+            for table in (self.headers_table, self.form_table):
+                table.setRowCount(0)
+            self.raw_edit.clear()
+            self.response_edit.clear()
+            return
+        self.summary.setHtml(self._summary_html(record))
+        self._fill(self.headers_table, list(record.headers))
+        self._fill(self.form_table, decoded_body(record))
+        self.raw_edit.setPlainText(raw_body(record))
+        self.response_edit.setPlainText(f"HTTP {record.status_code}\n\n{record.response_body}")
+
+    @staticmethod
+    def _fill(table: QTableWidget, pairs: list[tuple[str, str]]) -> None:
+        table.setRowCount(len(pairs))
+        for row, (name, value) in enumerate(pairs):
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(value))
+
+    def _summary_html(self, r: WebhookRequestRecord) -> str:
+        colour = tone_color(self, verdict_tone(r)).name()
+        esc = html.escape
+        target = esc(r.path + (f"?{r.query}" if r.query else ""))
+        rows = [
+            ("Received", esc(r.received_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"))),
+            ("Request", f"{esc(r.method)} {target}"),
+            ("From", esc(r.remote or "unknown")),
+            ("Status", f'<span style="color:{colour}"><b>{r.status_code}</b></span>'),
+            ("Signature", f'<span style="color:{colour}"><b>{esc(verdict_text(r))}</b></span>'),
+            ("Checked against", esc(r.checked_url or "—")),
+            ("Answered in", f"{r.duration_ms:.1f} ms"),
+        ]
+        table = "".join(
+            f"<tr><td><b>{name}</b>&nbsp;&nbsp;</td><td>{value}</td></tr>" for name, value in rows
+        )
+        diagnosis = ""
+        if r.diagnosis:
+            text = esc(r.diagnosis).replace("\n", "<br>")
+            diagnosis = f'<h4>Diagnosis</h4><p style="color:{colour}">{text}</p>'
+        return f"<table>{table}</table>{diagnosis}"
+
+    # -- replay --------------------------------------------------------------------------------
+    def replay(self) -> None:
+        """Replay the selected request to the local server (Ctrl+R)."""
+        record = self.current
+        if record is None or not self.replay_button.isEnabled():
+            return
+        self.replay_button.setEnabled(False)
+        self.replay_busy.busy(True)
+        self.replay_label.setText(f"Replaying request #{record.id}…")
+        set_tone(self.replay_label, None)
+        self.bridge.call(
+            self.runtime,
+            self.core.replay(record.id),
+            lambda status: self._on_replayed(record, status),
+            self._on_replay_error,
+        )
+
+    def _on_replayed(self, record: WebhookRequestRecord, status: int) -> None:
+        self.replay_busy.busy(False)
+        self.replay_button.setEnabled(self.current is not None)
+        self.last_replay_status = status
+        was = f"(was {record.status_code})"
+        self.replay_label.setText(
+            f"Replayed request #{record.id}: the server answered HTTP {status} {was}; "
+            "the replay is listed at the top."
+        )
+        set_tone(self.replay_label, "good" if status < 400 else "bad")
+
+    def _on_replay_error(self, exc: BaseException) -> None:
+        self.replay_busy.busy(False)
+        self.replay_button.setEnabled(self.current is not None)
+        self.replay_label.setText(f"Replay failed: {error_text(exc)}")
+        set_tone(self.replay_label, "bad")

@@ -1,0 +1,331 @@
+"""Trial numbers: the verified caller IDs a trial account may text, and verifying new ones.
+
+A trial account sends only to verified numbers (at most five, shared with Voice). "Verify"
+asks Twilio to call the number and shows the 6-digit code, large and copyable, with the
+instruction to type it on the phone. Remove asks for a confirmation first. On a full account
+the panel explains that verification is not needed and its controls are disabled.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.phone import PhoneNumberError, format_display, normalize
+from console.domain.trial import MAX_VERIFIED_CALLER_IDS
+from console.gateway.resources import CallerId, Verification
+from console.runtime import Bridge, Runtime
+from console.ui import panel_kit
+from console.ui.models.caller_ids_model import CallerIdsModel
+from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
+from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+
+if TYPE_CHECKING:
+    from console.core import Core
+
+log = logging.getLogger(__name__)
+
+
+class TrialPanel(QWidget):
+    """Verified caller IDs and verification (see module doc)."""
+
+    def __init__(
+        self, core: Core, runtime: Runtime, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.core, self.runtime, self.bridge = core, runtime, bridge
+        self.model = CallerIdsModel(self)
+        self.trial: bool | None = None  # unknown until the account summary arrives
+        self._busy = False
+        self.verification: Verification | None = None
+        self._build()
+        self._connect_signals()
+        self.refresh()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.account_label = wrap_label("Checking the account type…", self)
+        self.account_label.setAccessibleName("Account type")
+        self.limit_label = wrap_label("", self)
+        self.limit_label.setAccessibleName("Trial limit")
+
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.model)
+        proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView(self)
+        self.table.setModel(proxy)
+        self.table.setAccessibleName("Verified numbers")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setMinimumHeight(120)
+
+        self.remove_button = QPushButton("&Remove", self)
+        self.remove_button.setAccessibleName("Remove verified number")
+        self.refresh_button = QPushButton("Re&fresh", self)
+        self.refresh_button.setAccessibleName("Refresh verified numbers")
+        self.busy = BusyIndicator("Talking to Twilio", self)
+        row = QHBoxLayout()
+        row.addWidget(self.busy)
+        row.addStretch(1)
+        row.addWidget(self.refresh_button)
+        row.addWidget(self.remove_button)
+
+        self.number_edit = QLineEdit(self)
+        self.number_edit.setPlaceholderText("+14155550100")
+        self.number_edit.setAccessibleName("Number to verify")
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setPlaceholderText("e.g. Support phone (optional)")
+        self.name_edit.setAccessibleName("Name of the number")
+        self.number_hint = wrap_label("", self)
+        self.number_hint.setAccessibleName("Number check")
+        self.verify_button = QPushButton("&Verify a number", self)
+        self.verify_button.setAccessibleName("Verify a number")
+        self.verify_button.setToolTip("Twilio calls the number; the person types the code shown")
+        self.verify_group = QGroupBox("Verify a number", self)
+        form = QFormLayout(self.verify_group)
+        number_label = QLabel("&Number:", self.verify_group)
+        number_label.setBuddy(self.number_edit)
+        name_label = QLabel("N&ame:", self.verify_group)
+        name_label.setBuddy(self.name_edit)
+        form.addRow(number_label, self.number_edit)
+        form.addRow("", self.number_hint)
+        form.addRow(name_label, self.name_edit)
+        form.addRow("", self.verify_button)
+
+        self.code_group = QGroupBox("Verification code", self)
+        self.instruction = wrap_label("", self.code_group)
+        self.instruction.setAccessibleName("Verification instruction")
+        self.code_edit = QLineEdit(self.code_group)
+        self.code_edit.setReadOnly(True)
+        self.code_edit.setAccessibleName("Verification code")
+        self.code_edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(28)
+        font.setBold(True)
+        font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 6)
+        self.code_edit.setFont(font)
+        self.copy_button = QPushButton("&Copy code", self.code_group)
+        self.copy_button.setAccessibleName("Copy verification code")
+        code_row = QHBoxLayout()
+        code_row.addWidget(self.code_edit, 1)
+        code_row.addWidget(self.copy_button)
+        code_box = QVBoxLayout(self.code_group)
+        code_box.addWidget(self.instruction)
+        code_box.addLayout(code_row)
+        self.code_group.hide()
+
+        self.error_label = wrap_label("", self, rich=True)
+        self.error_label.setAccessibleName("Error")
+        self.error_label.hide()
+
+        title = QLabel("&Verified numbers", self)
+        title.setBuddy(self.table)
+        root = QVBoxLayout(self)
+        root.addWidget(self.account_label)
+        root.addWidget(title)
+        root.addWidget(self.table, 1)
+        root.addWidget(self.limit_label)
+        root.addLayout(row)
+        root.addWidget(self.verify_group)
+        root.addWidget(self.code_group)
+        root.addWidget(self.error_label)
+        root.addStretch(0)
+        QWidget.setTabOrder(self.table, self.refresh_button)
+        QWidget.setTabOrder(self.refresh_button, self.remove_button)
+        QWidget.setTabOrder(self.remove_button, self.number_edit)
+        QWidget.setTabOrder(self.number_edit, self.name_edit)
+        QWidget.setTabOrder(self.name_edit, self.verify_button)
+        QWidget.setTabOrder(self.verify_button, self.copy_button)
+        self._update()
+
+    def _connect_signals(self) -> None:
+        self.refresh_button.clicked.connect(self.refresh)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.verify_button.clicked.connect(self.verify)
+        self.copy_button.clicked.connect(self.copy_code)
+        self.number_edit.textChanged.connect(self._update)
+        self.number_edit.returnPressed.connect(self.verify)
+        self.name_edit.returnPressed.connect(self.verify)
+        self.table.selectionModel().selectionChanged.connect(self._update)
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.activated.connect(self.remove_selected)
+        self.bridge.stateChanged.connect(self._on_state)
+
+    # -- loading -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the account type and, on a trial account, the verified numbers."""
+        self._set_busy(True)
+        self.bridge.call(
+            self.runtime, self.core.account_summary(), self._on_account, self._on_error
+        )
+
+    def _on_account(self, summary: Any) -> None:
+        self.trial = summary is not None and getattr(summary, "type", "") == "Trial"
+        if self.trial:
+            name = getattr(summary, "friendly_name", "") or "This account"
+            self.account_label.setText(
+                f"{name} is a trial account: it can send only to verified numbers, at most "
+                f"{MAX_VERIFIED_CALLER_IDS} (shared with Voice), and only Twilio's templates."
+            )
+            set_tone(self.account_label, None)
+            self.bridge.call(
+                self.runtime, self.core.verified_numbers(), self._on_numbers, self._on_error
+            )
+        else:
+            self._set_busy(False)
+            self.model.set_caller_ids([])
+            self.account_label.setText(
+                "This is a full (upgraded) account: it can send to any number, so verifying "
+                "numbers is not needed. These tools apply to trial accounts only."
+                if summary is not None
+                else "The account could not be read yet; verification needs a trial account."
+            )
+            set_tone(self.account_label, "info")
+            self._update()
+
+    def _on_numbers(self, caller_ids: list[CallerId]) -> None:
+        self._set_busy(False)
+        self.model.set_caller_ids(caller_ids)
+        self._update()
+
+    def _on_state(self, topic: str, state: object) -> None:
+        if topic != "core":
+            return
+        account = getattr(state, "account", None)
+        trial = account is not None and getattr(account, "type", "") == "Trial"
+        if account is not None and trial != self.trial:
+            self.refresh()
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.error_label.setText(error_html(exc))
+        set_tone(self.error_label, "bad")
+        self.error_label.show()
+
+    # -- state ---------------------------------------------------------------------------------
+    def _set_busy(self, on: bool) -> None:
+        self._busy = on
+        self.busy.busy(on)
+        if on:
+            self.error_label.hide()
+        self._update()
+
+    def _number(self) -> str | None:
+        text = self.number_edit.text()
+        if not text.strip():
+            self.number_hint.setText("")
+            return None
+        try:
+            number = normalize(text, self.core.settings.default_region)
+        except PhoneNumberError as exc:
+            self.number_hint.setText(exc.reason)
+            set_tone(self.number_hint, "bad")
+            return None
+        if number in self.model.numbers():
+            self.number_hint.setText(f"{format_display(number)} is already verified.")
+            set_tone(self.number_hint, "warn")
+            return None
+        self.number_hint.setText(f"✓ {format_display(number)}")
+        set_tone(self.number_hint, "good")
+        return number
+
+    def _update(self) -> None:
+        trial = bool(self.trial)
+        count = self.model.rowCount()
+        full = count >= MAX_VERIFIED_CALLER_IDS
+        if trial:
+            self.limit_label.setText(
+                f"{count} of {MAX_VERIFIED_CALLER_IDS} verified numbers used"
+                + (": remove one to verify another." if full else ".")
+            )
+            set_tone(self.limit_label, "warn" if full else None)
+        else:
+            self.limit_label.setText("")
+        selected = bool(self.table.selectionModel().selectedRows())
+        number = self._number()
+        self.table.setEnabled(trial)
+        self.verify_group.setEnabled(trial and not full)
+        self.refresh_button.setEnabled(not self._busy)
+        self.remove_button.setEnabled(trial and selected and not self._busy)
+        self.verify_button.setEnabled(trial and not full and number is not None and not self._busy)
+
+    # -- actions -------------------------------------------------------------------------------
+    def verify(self) -> None:
+        """Ask Twilio to call the number; show the code to type when it answers."""
+        number = self._number()
+        if number is None or not self.verify_button.isEnabled():
+            return
+        self._set_busy(True)
+        self.bridge.call(
+            self.runtime,
+            self.core.verify(number, self.name_edit.text().strip()),
+            self._on_verification,
+            self._on_error,
+        )
+
+    def _on_verification(self, verification: Verification) -> None:
+        self._set_busy(False)
+        self.verification = verification
+        shown = format_display(verification.phone_number)
+        self.instruction.setText(
+            f"Twilio is calling {shown} now: type this code on the phone. The number appears "
+            "in the list once the call is completed (press Refresh)."
+        )
+        self.code_edit.setText(verification.validation_code)
+        self.code_group.show()
+        self.number_edit.clear()
+        self.name_edit.clear()
+        self.code_edit.setFocus()
+        self.code_edit.selectAll()
+
+    def copy_code(self) -> None:
+        """Put the verification code on the clipboard."""
+        if self.code_edit.text():
+            QGuiApplication.clipboard().setText(self.code_edit.text())
+
+    def remove_selected(self) -> None:
+        """Remove the selected verified number after a confirmation."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or not self.remove_button.isEnabled():
+            return
+        caller = rows[0].data(RECORD_ROLE)
+        if not isinstance(caller, CallerId):
+            return
+        shown = format_display(caller.phone_number)
+        if not panel_kit.confirm(
+            self,
+            "Remove verified number",
+            f"Remove {shown} from the verified numbers? The trial account will no longer be "
+            "able to text it until it is verified again.",
+            "Remove",
+        ):
+            return
+        self._set_busy(True)
+        self.bridge.call(
+            self.runtime,
+            self.core.remove_verified(caller.sid),
+            lambda _none: self.refresh(),
+            self._on_error,
+        )
