@@ -8,7 +8,7 @@ from console.simulator.errors import bad_request, not_found
 from console.simulator.ids import utcnow
 from console.simulator.paging import PageRequest, page_2010
 from console.simulator.rest import AUTH_KIND, check_account, simulator_of
-from console.simulator.validation import is_valid_phone
+from console.simulator.validation import e164
 from console.simulator.views import (
     account_base,
     account_json,
@@ -153,9 +153,10 @@ async def create_validation_request(request: web.Request) -> web.Response:
     check_account(request)
     sim = simulator_of(request)
     form = await _form(request)
-    phone = form.get("PhoneNumber", "").strip()
-    if not is_valid_phone(phone):
-        raise bad_request(21211, f"Invalid 'PhoneNumber': {phone or '(missing)'}")
+    raw = form.get("PhoneNumber", "").strip()
+    phone = e164(raw)
+    if phone is None:
+        raise bad_request(21211, f"Invalid 'PhoneNumber': {raw or '(missing)'}")
     pending = sim.verifications.request(
         phone,
         form.get("FriendlyName") or None,

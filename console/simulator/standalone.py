@@ -23,7 +23,7 @@ from console.simulator.core import Simulator
 from console.simulator.scenario import Scenario, demo_scenario
 from console.simulator.scenario_json import ScenarioError, load_scenario
 from console.simulator.server import SimulatorServer
-from console.simulator.validation import is_valid_phone
+from console.simulator.validation import e164
 
 
 def account_for(
@@ -41,9 +41,10 @@ def account_for(
             account_sid, auth_token, "Simulated account (offline Twilio simulator)"
         )
     if from_number:
-        if not is_valid_phone(from_number):
+        number = e164(from_number)
+        if number is None:
             raise ValueError(f"TWILIO_FROM_NUMBER {from_number!r} is not a valid E.164 number")
-        account = account.owning(from_number)
+        account = account.owning(number)
     return account
 
 

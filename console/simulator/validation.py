@@ -15,14 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import phonenumbers
-
+from console.domain.phone import PhoneNumberError, normalize
 from console.domain.segments import MAX_BODY_CHARS
 from console.domain.trial import TRIAL_PREFIX, matches_template
 from console.simulator.errors import ApiError, bad_request
 from console.simulator.state import ServiceRecord, SimState
 
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
 _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?")
 MAX_URL_CHARS = 4000
 
@@ -39,14 +37,14 @@ class CreateRequest:
     media_urls: tuple[str, ...]
 
 
-def is_valid_phone(value: str) -> bool:
-    """True for an E.164 number ``phonenumbers`` considers valid."""
-    if not _E164.fullmatch(value):
-        return False
+def e164(value: str) -> str | None:
+    """``value`` as E.164 if it is a valid international number (Twilio normalises), else None."""
+    if not value.startswith("+"):
+        return None
     try:
-        return bool(phonenumbers.is_valid_number(phonenumbers.parse(value, None)))
-    except phonenumbers.NumberParseException:
-        return False
+        return normalize(value, default_region=None)
+    except PhoneNumberError:
+        return None
 
 
 def is_valid_callback_url(url: str) -> bool:
@@ -74,14 +72,14 @@ def _service(state: SimState, sid: str) -> ServiceRecord:
 
 def check_create(state: SimState, form: Mapping[str, str], media: tuple[str, ...]) -> CreateRequest:
     """Validate a create request like Twilio; raise ``ApiError`` with Twilio's code."""
-    to = form.get("To", "").strip()
-    from_ = form.get("From", "").strip() or None
+    raw_to = form.get("To", "").strip()
+    raw_from = form.get("From", "").strip() or None
     service_sid = form.get("MessagingServiceSid", "").strip() or None
     body = form.get("Body", "")
     callback = form.get("StatusCallback", "").strip() or None
-    if not to:
+    if not raw_to:
         raise bad_request(21604, "A 'To' phone number is required.")
-    if from_ is None and service_sid is None:
+    if raw_from is None and service_sid is None:
         raise bad_request(21603, "A 'From' phone number is required.")
     service = _service(state, service_sid) if service_sid else None
     if not body and not media:
@@ -90,9 +88,14 @@ def check_create(state: SimState, form: Mapping[str, str], media: tuple[str, ...
         raise bad_request(
             21617, f"The concatenated message body exceeds the {MAX_BODY_CHARS} character limit."
         )
-    if not is_valid_phone(to):
-        raise bad_request(21211, f"Invalid 'To' Phone Number: {to}")
-    if from_ is not None:
+    to = e164(raw_to)
+    if to is None:
+        raise bad_request(21211, f"Invalid 'To' Phone Number: {raw_to}")
+    from_ = None
+    if raw_from is not None:
+        from_ = e164(raw_from)
+        if from_ is None:
+            raise bad_request(21212, f"Invalid From Number (caller ID): {raw_from}")
         _check_from(state, to, from_)
     if callback is not None and not is_valid_callback_url(callback):
         raise bad_request(21609, "Invalid 'StatusCallback'")
@@ -105,8 +108,6 @@ def check_create(state: SimState, form: Mapping[str, str], media: tuple[str, ...
 
 
 def _check_from(state: SimState, to: str, from_: str) -> None:
-    if not is_valid_phone(from_):
-        raise bad_request(21212, f"Invalid From Number (caller ID): {from_}")
     if to == from_:
         raise bad_request(21266, "'To' and 'From' number cannot be the same")
     owned = state.number(from_)

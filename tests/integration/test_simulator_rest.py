@@ -37,6 +37,15 @@ async def test_create_fetch_and_list_a_message() -> None:
         assert listed[0].status == "delivered"
 
 
+async def test_formatted_numbers_are_stored_as_e164() -> None:
+    async with rig() as r:
+        m = await r.call(
+            r.client.messages.create, to="+1 (415) 555-0123", from_=DEMO_NUMBER_1, body="x"
+        )
+        assert m.to == "+14155550123"
+        assert [x.sid for x in await r.call(r.client.messages.list, to="+14155550123")] == [m.sid]
+
+
 async def test_num_segments_follows_the_body_encoding() -> None:
     async with rig() as r:
         long_gsm = await r.call(
