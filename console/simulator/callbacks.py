@@ -160,9 +160,7 @@ class CallbackSender:
                 failure = self._fail(kind, bare, params, attempt, "ct", exc)
             if failure not in rules.policy and "all" not in rules.policy:
                 break
-        log.warning(
-            "%s webhook to %s failed after retries (last status %s)", kind, bare, outcome.status
-        )
+        log.warning("%s webhook to %s gave up (last HTTP status %s)", kind, bare, outcome.status)
         return outcome
 
     def _fail(
