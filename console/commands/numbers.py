@@ -67,7 +67,10 @@ def _service(creds: Credentials, api_base_url: str, settings: Settings) -> Accou
 def _run(settings: Settings, work: Callable[[AccountService], Awaitable[T]]) -> T:
     async def main() -> T:
         async with _account(settings) as account:
-            return await work(account)
+            try:
+                return await work(account)
+            finally:
+                account.gateway.close()
 
     try:
         return asyncio.run(main())

@@ -143,6 +143,11 @@ class TwilioGateway:
         """The Account SID every call acts on."""
         return self.credentials.account_sid
 
+    def close(self) -> None:
+        """Close pooled HTTP connections (the gateway reconnects if used again)."""
+        if self.http_client.session is not None:
+            self.http_client.session.close()
+
     def __repr__(self) -> str:
         return f"TwilioGateway({self.credentials!r}, api_base_url={self.api_base_url!r})"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,9 +34,11 @@ async def server() -> AsyncIterator[SimulatorServer]:
 
 
 @pytest.fixture
-def gateway(server: SimulatorServer) -> TwilioGateway:
+def gateway(server: SimulatorServer) -> Iterator[TwilioGateway]:
     assert server.base_url
-    return TwilioGateway(CREDS, api_base_url=server.base_url, timeout=10)
+    gw = TwilioGateway(CREDS, api_base_url=server.base_url, timeout=10)
+    yield gw
+    gw.close()
 
 
 def test_rewrite_url_moves_every_twilio_host_onto_the_base() -> None:
@@ -171,6 +173,9 @@ async def test_api_key_authentication(server: SimulatorServer) -> None:
     )
     gateway = TwilioGateway(creds, api_base_url=server.base_url or "", timeout=10)
     assert (await gateway.account()).sid == DEMO_ACCOUNT.sid
+    gateway.close()
+    assert (await gateway.balance()) is not None  # reconnects after close()
+    gateway.close()
 
 
 async def test_incomplete_credentials_are_refused() -> None:
