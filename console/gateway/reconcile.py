@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from console.domain.model import DeliveryRecord, EventIn, EventSource, SendState, utcnow
 from console.domain.trial import TRIAL_PREFIX
@@ -36,12 +36,10 @@ from console.gateway.resources import MessageInfo
 from console.store.queries import DeliveryFilter, Reader
 from console.store.writer import Writer
 
-if TYPE_CHECKING:
-    from console.gateway.sender import MessageGateway
-
 __all__ = [
     "KeyGate",
     "MatchKey",
+    "MessageGateway",
     "OutcomeResolver",
     "Reconciler",
     "match_key",
@@ -55,6 +53,31 @@ MatchKey = tuple[str, str, str]
 CLOCK_SKEW = timedelta(minutes=5)
 LIST_LIMIT = 100
 _PRICED_FINALS = frozenset({"delivered", "undelivered", "read", "failed"})
+
+
+class MessageGateway(Protocol):
+    """The part of :class:`~console.gateway.client.TwilioGateway` the pipeline uses."""
+
+    async def create_message(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        status_callback: str | None = None,
+    ) -> MessageInfo: ...
+
+    async def fetch_message(self, sid: str) -> MessageInfo: ...
+
+    async def list_messages(
+        self,
+        *,
+        to: str | None = None,
+        from_: str | None = None,
+        sent_after: datetime | None = None,
+        limit: int = 50,
+    ) -> list[MessageInfo]: ...
 
 
 def message_event(info: MessageInfo, source: EventSource) -> EventIn:

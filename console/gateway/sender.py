@@ -32,7 +32,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 from console.domain.errors import ErrorInfo, explain
 from console.domain.model import (
@@ -65,7 +64,13 @@ from console.gateway.pacing import (
     StopJob,
     rate_for,
 )
-from console.gateway.reconcile import KeyGate, OutcomeResolver, match_key, message_event
+from console.gateway.reconcile import (
+    KeyGate,
+    MessageGateway,
+    OutcomeResolver,
+    match_key,
+    message_event,
+)
 from console.gateway.resources import MessageInfo
 from console.settings import Pacing
 from console.store.queries import Reader
@@ -90,31 +95,6 @@ log = logging.getLogger(__name__)
 STATUS_PATH = "/webhooks/twilio/status"
 # Twilio refusals that every later message of the same job would meet as well.
 _JOB_STOPPERS = frozenset({20003, 21212, 21606, 21607})
-
-
-class MessageGateway(Protocol):
-    """The part of :class:`~console.gateway.client.TwilioGateway` the pipeline uses."""
-
-    async def create_message(
-        self,
-        *,
-        to: str,
-        body: str,
-        from_: str | None = None,
-        messaging_service_sid: str | None = None,
-        status_callback: str | None = None,
-    ) -> MessageInfo: ...
-
-    async def fetch_message(self, sid: str) -> MessageInfo: ...
-
-    async def list_messages(
-        self,
-        *,
-        to: str | None = None,
-        from_: str | None = None,
-        sent_after: datetime | None = None,
-        limit: int = 50,
-    ) -> list[MessageInfo]: ...
 
 
 class SendRefused(Exception):
@@ -231,7 +211,8 @@ class Sender:
                 21610,
                 f"{to} replied STOP: do not send to this number again until they reply START.",
             )
-        if self._account_type() == "Trial" and self._is_verified is not None:
+        trial = (self._account_type() or "").lower() == "trial"
+        if trial and self._is_verified is not None:
             known = verified.get(to) if verified is not None else None
             ok = known if known is not None else await self._is_verified(to)
             if verified is not None:
@@ -295,15 +276,23 @@ class Sender:
         UNKNOWN (no answer and Twilio could not be asked; reconciled on resume).
         """
         new = await self.prepare(Outgoing(to, body, from_, messaging_service_sid))
-        rec = await self._writer.add_delivery(new)
+        pacer = self.pacer(new.messaging_service_sid or new.from_ or "")
+        if pacer.backlog() == 0:  # its slot is now: record it as submitting in one commit
+            pacer.reserve(new.segments)
+            rec = await self._writer.add_delivery(replace(new, send_state=SendState.SUBMITTING))
+            submitted = True
+        else:
+            rec = await self._writer.add_delivery(new)
+            submitted = False
         self._active.add(rec.id)
         try:
-            try:
-                await self.pacer(_sender_key(rec)).acquire(rec.segments)
-            except asyncio.CancelledError:
-                self._withdraw_now([rec])
-                raise
-            return await self._deliver(rec)
+            if not submitted:
+                try:
+                    await pacer.acquire(rec.segments)
+                except asyncio.CancelledError:
+                    self._withdraw_now([rec])
+                    raise
+            return await self._deliver(rec, submitted=submitted)
         finally:
             self._active.discard(rec.id)
 
@@ -368,7 +357,12 @@ class Sender:
         return job
 
     async def resume_pending(self, *, on_progress: ProgressListener | None = None) -> ResumeReport:
-        """At start: reconcile what a crash left in flight, then send what is still queued."""
+        """Reconcile what a crash left in flight, then send what is still queued.
+
+        Meant for the start, and safe to call again (a "retry" action): deliveries this sender
+        is working on are left alone; UNKNOWN ones are looked up again and QUEUED ones (Twilio
+        kept answering 429 earlier) are sent.
+        """
         limbo = [
             r
             for r in self._reader.in_send_state(SendState.SUBMITTING, SendState.UNKNOWN)
@@ -415,17 +409,32 @@ class Sender:
 
     # -- one message -------------------------------------------------------------------------
     async def _deliver_in_job(self, rec: DeliveryRecord) -> DeliveryRecord:
+        if self._reader.is_opted_out(rec.to):  # replied STOP while the job was running
+            refused = SendRefused(21610, f"{rec.to} replied STOP before this message's turn.")
+            event = EventIn(
+                source=EventSource.CONSOLE,
+                status="rejected",
+                error_code=21610,
+                error_message=str(refused),
+            )
+            return await self._writer.transition(rec.id, SendState.REJECTED, event=event)
         out = await self._deliver(rec)
         if out.send_state is SendState.REJECTED and out.error_code in _JOB_STOPPERS:
             raise StopJob(out, out.error_message or f"Twilio error {out.error_code}")
         return out
 
-    async def _deliver(self, rec: DeliveryRecord, *, resends: int = 1) -> DeliveryRecord:
-        """Submit a recorded message once (429s retried) and record what Twilio answered."""
+    async def _deliver(
+        self, rec: DeliveryRecord, *, resends: int = 1, submitted: bool = False
+    ) -> DeliveryRecord:
+        """Submit a recorded message once (429s retried) and record what Twilio answered.
+
+        ``submitted``: the delivery was recorded as SUBMITTING already (with its slot).
+        """
         key = match_key(rec)
         async with self._gate.creating(key):
             started = utcnow()
-            await self._writer.transition(rec.id, SendState.SUBMITTING)
+            if not submitted:
+                await self._writer.transition(rec.id, SendState.SUBMITTING)
             try:
                 info = await self._create(rec)
             except OutcomeUnknown as exc:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from console.domain.model import EventSource, NewDelivery, SendState
+from console.domain.model import EventSource, NewDelivery, SendState, StoreChange
 from console.gateway.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -260,6 +260,25 @@ async def test_a_send_is_recorded_first_then_accepted_with_the_api_answer_as_fir
     assert [(e.source, e.status) for e in events] == [(EventSource.API, "queued")]
 
 
+async def test_a_send_waits_for_its_slot_queued_and_goes_in_one_commit_when_idle(
+    writer: Writer, reader: Reader, gateway: FakeGateway
+) -> None:
+    states: dict[int, list[SendState]] = {}
+
+    def note(change: StoreChange) -> None:
+        for d in change.deliveries:
+            states.setdefault(d.id, []).append(d.send_state)
+
+    writer.subscribe(note)
+    sleeps = Sleeps()
+    sender = make_sender(writer, reader, gateway, sleeps, pacing=Pacing(long_code=2.0))
+    first = await sender.send(TO, "one", from_=FROM)
+    second = await sender.send(TO, "two", from_=FROM)  # the sender's next slot is 0.5 s away
+    assert sleeps.delays == [0.5]
+    assert states[first.id] == [SendState.SUBMITTING, SendState.ACCEPTED]
+    assert states[second.id] == [SendState.QUEUED, SendState.SUBMITTING, SendState.ACCEPTED]
+
+
 async def test_without_a_public_url_no_callback_is_requested(
     writer: Writer, reader: Reader, gateway: FakeGateway
 ) -> None:
@@ -488,6 +507,33 @@ async def test_bulk_pause_holds_the_queue_until_resume(
     job.resume()
     final = await job.wait()
     assert final.done == 3 and gateway.creates == 3
+
+
+async def test_a_stop_arriving_during_a_bulk_rejects_the_later_message_locally(
+    writer: Writer, reader: Reader, gateway: FakeGateway
+) -> None:
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def hold(sid: str) -> None:
+        started.set()
+        await release.wait()
+
+    gateway.hold = hold
+    sender = make_sender(writer, reader, gateway, max_in_flight=1)
+    job = await sender.send_bulk([Outgoing(f"+1415555016{i}", "hi", FROM) for i in range(2)])
+    await asyncio.wait_for(started.wait(), 5)
+    await writer.set_opt_out("+14155550161", True, "STOP")
+    release.set()
+    final = await job.wait()
+    assert (final.done, final.failed) == (1, 1) and gateway.creates == 1
+    [late] = [d for d in reader.deliveries(limit=5) if d.to == "+14155550161"]
+    assert (late.send_state, late.status, late.error_code) == (
+        SendState.REJECTED,
+        "rejected",
+        21610,
+    )
+    assert late.error_message is not None and "replied STOP" in late.error_message
 
 
 async def test_an_authentication_failure_stops_the_whole_job(
