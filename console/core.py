@@ -287,3 +287,6 @@ class Core(CoreActions):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+
+__all__ = ["Core", "CoreState"]
