@@ -189,7 +189,7 @@ async def sender(ctx: DoctorContext) -> Outcome:
             f"Choose an SMS-capable number in Settings (SMS-capable: {owned}).",
             OPEN_SETTINGS,
         )
-    return ok(f"From {format_display(wanted)} ({number.friendly_name}): owned and SMS-capable.")
+    return ok(f"From {format_display(wanted)} — {number.friendly_name}: owned and SMS-capable.")
 
 
 async def account(ctx: DoctorContext) -> Outcome:
