@@ -1,1 +1,7 @@
-"""tunnel package."""
+"""The public URL Twilio calls back on: an ngrok tunnel, a fixed URL, or none.
+
+Modules: ``state`` (TunnelState, TunnelPhase), ``public_url`` (the PublicUrlProvider protocol,
+FixedPublicUrl, LocalOnly, validate_public_url), ``ngrok`` (NgrokTunnel on pyngrok, with its
+helpers ``ngrok_setup`` and ``ngrok_errors``). Import from the submodules; this package
+imports nothing so that ``state`` stays cheap to import.
+"""
