@@ -5,8 +5,10 @@ queues, and queued messages fail after ten hours. :class:`Pacer` keeps one sende
 by giving every message an ideal send time: the next message may go ``cost / rate`` seconds after
 the previous one's *ideal* time, not after it actually went. Late wake-ups therefore never
 accumulate into drift (``sleep(1 / rate)`` in a loop runs slower than the rate by the loop's own
-overhead). A short stall (up to ``catch_up`` seconds) is made up by the next messages; a longer
-one is not, so a sender idle for a minute never bursts a minute's worth of messages.
+overhead). A stall of up to ``catch_up`` seconds (default 0.5: a busy machine, a slow commit) is
+made up by the next messages, so the rate holds over time; a longer one is not, so a sender idle
+for a minute never bursts a minute's worth of messages. The largest burst above the schedule is
+therefore ``catch_up × rate`` segments, which Twilio's per-sender queue absorbs in that time.
 
 :class:`Backoff` gives the delays between retries of a request Twilio did not process (429/20429,
 or a connection that was refused): exponential growth, capped, with "full jitter" (a uniform draw
@@ -81,7 +83,7 @@ class Pacer:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleeper = asyncio.sleep,
-        catch_up: float = 0.05,
+        catch_up: float = 0.5,
     ) -> None:
         if rate <= 0:
             raise ValueError(f"a sending rate must be positive, got {rate}")
@@ -117,8 +119,8 @@ class Pacer:
         now = self._clock()
         # Idle (or stalled longer than catch_up): a fresh schedule from now, no burst credit.
         # On schedule or slightly late: keep the ideal time, so small lateness is made up.
-        fresh = self._next is None or now - self._next > self._catch_up
-        slot = now if fresh or self._next is None else self._next
+        last = self._next
+        slot = now if last is None or now - last > self._catch_up else last
         self._next = slot + cost / self._rate
         return slot
 

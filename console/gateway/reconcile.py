@@ -173,20 +173,18 @@ class OutcomeResolver:
         gateway: MessageGateway,
         settle_seconds: float,
         *,
-        clock: Clock = time.monotonic,
         sleep: Sleeper = asyncio.sleep,
     ) -> None:
         self._reader = reader
         self._gateway = gateway
         self._settle = timedelta(seconds=settle_seconds)
-        self._clock = clock
         self._sleep = sleep
         self._lock = asyncio.Lock()
-        self._claimed: set[str] = set()
+        self._claimed: dict[str, int] = {}
 
-    def claim(self, sid: str) -> None:
-        """Note a SID this process received or adopted, before its transition commits."""
-        self._claimed.add(sid)
+    def claim(self, sid: str, delivery_id: int) -> None:
+        """Note the SID a delivery received or adopted, before its transition commits."""
+        self._claimed[sid] = delivery_id
 
     async def resolve(
         self, rec: DeliveryRecord, since: datetime, gate: KeyGate
@@ -219,7 +217,7 @@ class OutcomeResolver:
             )
             for info in reversed(listed):  # Twilio lists newest first; adopt the oldest match
                 if self._matches(rec, info) and self._free(rec, info.sid):
-                    self.claim(info.sid)
+                    self.claim(info.sid, rec.id)
                     return info
         return None
 
@@ -235,11 +233,16 @@ class OutcomeResolver:
         return info.from_ == rec.from_
 
     def _free(self, rec: DeliveryRecord, sid: str) -> bool:
-        """True unless ``sid`` already belongs to another of the console's deliveries."""
+        """True unless ``sid`` already belongs to another of the console's deliveries.
+
+        A stand-in (EXTERNAL) delivery made by an early callback does not count: adopting the
+        SID merges it. A SID this process claimed for another delivery does, even before that
+        delivery's transition is committed.
+        """
+        if self._claimed.get(sid, rec.id) != rec.id:
+            return False
         owner = self._reader.delivery_by_sid(sid)
-        if owner is not None:
-            return owner.id == rec.id or owner.send_state is SendState.EXTERNAL
-        return sid not in self._claimed
+        return owner is None or owner.id == rec.id or owner.send_state is SendState.EXTERNAL
 
 
 class Reconciler:

@@ -177,7 +177,7 @@ class Sender:
         self._sleep = sleep
         self._pacers: dict[str, Pacer] = {}
         self._gate = KeyGate()
-        self._resolver = OutcomeResolver(reader, gateway, settle_seconds, clock=clock, sleep=sleep)
+        self._resolver = OutcomeResolver(reader, gateway, settle_seconds, sleep=sleep)
         self._active: set[int] = set()  # deliveries some task of this sender is working on
         self._jobs: set[BulkJob] = set()
 
@@ -399,6 +399,12 @@ class Sender:
         """Stop every job (queued messages stay queued for the next start)."""
         await asyncio.gather(*(job.stop() for job in list(self._jobs)))
 
+    def set_pacing(self, pacing: Pacing) -> None:
+        """Use new rates from now on (running jobs included)."""
+        self.pacing = pacing
+        for sender, pacer in self._pacers.items():
+            pacer.rate = rate_for(sender, pacing)
+
     def pacer(self, sender: str) -> Pacer:
         """The pacer of one sender (created at the configured rate of its kind)."""
         pacer = self._pacers.get(sender)
@@ -448,7 +454,7 @@ class Sender:
                 return await self._reject(rec, exc)
             else:
                 unknown = False
-                self._resolver.claim(info.sid)
+                self._resolver.claim(info.sid, rec.id)
         if unknown:
             out, _ = await self._resolve(rec, since=started, resends=resends)
             return out

@@ -151,7 +151,8 @@ async def test_a_bulk_send_is_paced_and_every_message_is_delivered_once(rig: Rig
     # Never faster than the rate: the first 19 messages' segments need (segments / rate) s.
     times = rig.gateway.create_times
     segments_before_last = sum(2 if len(b) > 160 else 1 for b in bodies[:-1])
-    assert times[-1] - times[0] >= segments_before_last / rate - 0.005
+    # (50 ms of slack: the first create call may start late after its commit on a busy machine)
+    assert times[-1] - times[0] >= segments_before_last / rate - 0.05
 
 
 async def test_a_429_storm_is_retried_without_duplicates(rig: Rig) -> None:

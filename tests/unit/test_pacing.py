@@ -77,6 +77,19 @@ async def test_a_short_stall_is_made_up_a_long_one_is_not() -> None:
     assert await pacer.acquire(1) == pytest.approx(now)
 
 
+async def test_the_default_catch_up_makes_up_half_a_second_and_no_more() -> None:
+    clock = VirtualClock()
+    pacer = Pacer(100.0, clock=clock, sleep=clock.sleep)
+    await pacer.acquire(1)
+    clock.now += 0.3  # the loop was busy for 300 ms: 30 slots are overdue
+    now = clock.now
+    overdue = [pacer.reserve(1) for _ in range(30)]  # ideal times 0.01 … 0.30 s after the first
+    assert all(slot <= now + 1e-9 for slot in overdue)  # all go at once: the lost time
+    assert pacer.reserve(1) > now + 1e-9  # and no more: the schedule is back
+    clock.now += 1.0  # a stall longer than catch_up: start afresh, no burst
+    assert pacer.reserve(1) == clock.now and pacer.reserve(1) == pytest.approx(clock.now + 0.01)
+
+
 async def test_reservations_keep_arrival_order() -> None:
     clock = VirtualClock()
     pacer = Pacer(2.0, clock=clock, sleep=clock.sleep)

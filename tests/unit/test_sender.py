@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from console.domain.model import EventSource, NewDelivery, SendState, StoreChange
+from console.domain.model import EventIn, EventSource, NewDelivery, SendState, StoreChange
 from console.gateway.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -386,7 +386,8 @@ async def test_an_identical_message_in_flight_is_not_adopted_by_mistake(
     """B (stored first, answer delayed) and A (stored, answer lost) share to and body.
 
     Listing while B's create is in flight would offer B's SID (the oldest match) to A; the
-    pipeline must wait for B's answer before reconciling A.
+    pipeline must wait for B's answer before reconciling A, and must not take B's SID for a
+    free one when only a callback's stand-in holds it in the ledger.
     """
     release_b = asyncio.Event()
     b_stored = asyncio.Event()
@@ -414,6 +415,10 @@ async def test_an_identical_message_in_flight_is_not_adopted_by_mistake(
     task_a = asyncio.create_task(sender.send(TO, "same", from_=FROM))
     await asyncio.wait_for(a_unknown.wait(), 5)
     assert gateway.lists == 0  # A waits at the gate instead of listing
+    # an early callback for B's message makes a stand-in delivery for B's SID
+    await writer.record_event(
+        EventIn(source=EventSource.CALLBACK, status="sent", message_sid=stored[0], to=TO)
+    )
     release_b.set()
     b, a = await asyncio.gather(task_b, task_a)
     assert (b.sid, a.sid) == (stored[0], stored[1])
@@ -455,6 +460,19 @@ async def test_bulk_is_paced_per_sender_in_segments(
     await job.wait()
     assert sorted(sleeps.delays) == pytest.approx(sorted([0.5, 2.0, 2.5, 1 / 3]))
     assert len(gateway.messages) == 6
+
+
+async def test_new_pacing_settings_apply_to_existing_senders(
+    writer: Writer, reader: Reader, gateway: FakeGateway
+) -> None:
+    sleeps = Sleeps()
+    sender = make_sender(writer, reader, gateway, sleeps, pacing=Pacing(long_code=2.0))
+    await sender.send(TO, "one", from_=FROM)
+    sender.set_pacing(Pacing(long_code=4.0))
+    assert sender.pacer(FROM).rate == 4.0 and sender.pacer("+18005550100").rate == 3.0
+    await sender.send(TO, "two", from_=FROM)  # the slot was booked at 2/s
+    await sender.send(TO, "three", from_=FROM)  # ... this one at 4/s
+    assert sleeps.delays == [0.5, 0.75]
 
 
 async def test_bulk_cancel_withdraws_what_was_not_submitted(
