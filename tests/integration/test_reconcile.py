@@ -12,6 +12,7 @@ from console.simulator import Outcome, RecipientRule, Scenario
 from console.store.queries import Reader
 from console.store.writer import Writer
 from tests.integration.test_sender import FROM, rig_for, until
+from tests.unit.test_sender import stored
 
 SCENARIO = Scenario(
     seed=7,
@@ -29,7 +30,7 @@ async def test_callbacks_missed_while_the_tunnel_was_down_are_recovered_at_start
         recs = [await sender.send(f"+1415555016{i}", f"m{i}", from_=FROM) for i in range(5, 10)]
         assert all(r.send_state is SendState.ACCEPTED for r in recs)
         await rig.sim.wait_idle()
-        assert all(reader.delivery(r.id).final_at is None for r in recs)  # type: ignore[union-attr]
+        assert all(stored(reader, r.id).final_at is None for r in recs)
 
         reconciler = Reconciler(writer, reader, rig.gateway, after_seconds=600)
         assert await reconciler.reconcile_open(all_open=True) == 5

@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from console.domain.model import EventIn, EventSource, NewDelivery, SendState, StoreChange
+from console.domain.model import (
+    DeliveryRecord,
+    EventIn,
+    EventSource,
+    NewDelivery,
+    SendState,
+    StoreChange,
+)
 from console.gateway.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -55,6 +62,7 @@ class FakeGateway:
     callbacks: list[str | None] = field(default_factory=list)
     creates: int = 0
     lists: int = 0
+    list_error: GatewayError | None = None
     hold: Callable[[str], Awaitable[None]] | None = None  # awaited before answering a create
 
     def _store(self, to: str, body: str, from_: str | None, mg: str | None) -> MessageInfo:
@@ -121,6 +129,8 @@ class FakeGateway:
         limit: int = 50,
     ) -> list[MessageInfo]:
         self.lists += 1
+        if self.list_error is not None:
+            raise self.list_error
         found = [
             m
             for m in reversed(self.messages)
@@ -132,6 +142,13 @@ class FakeGateway:
 
     def set(self, sid: str, **changes: Any) -> None:
         self.messages = [replace(m, **changes) if m.sid == sid else m for m in self.messages]
+
+
+def stored(reader: Reader, delivery_id: int) -> DeliveryRecord:
+    """The delivery as the ledger has it now (it must exist)."""
+    d = reader.delivery(delivery_id)
+    assert d is not None, f"delivery {delivery_id} is not in the ledger"
+    return d
 
 
 class Sleeps:
@@ -314,7 +331,7 @@ async def test_a_429_storm_longer_than_the_attempts_leaves_the_message_queued(
     assert report.job is not None
     final = await report.job.wait()
     assert final.done == 1 and len(gateway.messages) == 1
-    assert reader.delivery(rec.id).send_state is SendState.ACCEPTED  # type: ignore[union-attr]
+    assert stored(reader, rec.id).send_state is SendState.ACCEPTED
 
 
 async def test_twilio_refusals_are_stored_with_the_catalog_meaning_and_fix(
@@ -371,10 +388,7 @@ async def test_a_listing_that_fails_leaves_the_outcome_unknown(
 ) -> None:
     gateway.script = ["lost"]
 
-    async def broken_list(**kw: Any) -> list[MessageInfo]:
-        raise OutcomeUnknown("timeout")
-
-    gateway.list_messages = broken_list  # type: ignore[method-assign]
+    gateway.list_error = OutcomeUnknown("timeout")
     sender = make_sender(writer, reader, gateway)
     rec = await sender.send(TO, "hello", from_=FROM)
     assert rec.send_state is SendState.UNKNOWN and gateway.creates == 1
@@ -582,5 +596,5 @@ async def test_resume_adopts_resends_and_sends_what_a_crash_left(
     assert (report.adopted, report.resent, report.unresolved) == (1, 1, 0)
     assert report.job is not None and (await report.job.wait()).done == 1
     assert gateway.creates == 2 and len(gateway.messages) == 3
-    sids = {reader.delivery(r.id).sid for r in recs}  # type: ignore[union-attr]
+    sids = {stored(reader, r.id).sid for r in recs}
     assert sids == {m.sid for m in gateway.messages}

@@ -8,7 +8,7 @@ from console.domain.model import EventIn, EventSource, NewDelivery, SendState
 from console.gateway.reconcile import Reconciler
 from console.store.queries import Reader
 from console.store.writer import Writer
-from tests.unit.test_sender import FROM, FakeGateway
+from tests.unit.test_sender import FROM, FakeGateway, stored
 
 
 async def accepted(writer: Writer, gateway: FakeGateway, to: str) -> tuple[int, str]:
@@ -71,7 +71,7 @@ async def test_a_price_arriving_after_the_final_status_is_filled_in(
     reconciler = Reconciler(writer, reader, gateway, after_seconds=0.0, clock=clock)
     gateway.set(sid, status="delivered")  # no price yet
     assert await reconciler.reconcile_open() == 1
-    assert reader.delivery(a).price is None  # type: ignore[union-attr]
+    assert stored(reader, a).price is None
     gateway.set(sid, price="-0.00790", price_unit="USD")
     clock.now += 1
     assert await reconciler.reconcile_open() == 1
@@ -131,11 +131,11 @@ async def test_run_polls_everything_first_then_every_interval(
     )
     task = asyncio.create_task(reconciler.run())
     delay, wake = await asyncio.wait_for(waits.get(), 5)
-    assert delay == 42.0 and reader.delivery(a).status == "sent"  # type: ignore[union-attr]
+    assert delay == 42.0 and stored(reader, a).status == "sent"
     gateway.set(sid, status="delivered")
     wake.set_result(None)
     delay, wake = await asyncio.wait_for(waits.get(), 5)
-    assert reader.delivery(a).status == "delivered"  # type: ignore[union-attr]
+    assert stored(reader, a).status == "delivered"
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert delay == 42.0
