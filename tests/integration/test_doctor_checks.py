@@ -227,7 +227,7 @@ async def test_no_public_url_fails_once_and_skips_the_rest(db_url: str) -> None:
 
 
 async def test_keyring_unavailable_is_named_with_its_fix(db_url: str) -> None:
-    keyring.set_keyring(fail_backend.Keyring())  # the memory_keyring fixture restores it
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]  # keyring is untyped
     async with doctor_rig(db_url) as rig:
         results = await rig.run()
     ring = results["keyring"]
@@ -240,7 +240,7 @@ async def test_keyring_unavailable_is_a_warning_when_env_supplies_credentials(
 ) -> None:
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
-    keyring.set_keyring(fail_backend.Keyring())
+    keyring.set_keyring(fail_backend.Keyring())  # type: ignore[no-untyped-call]  # keyring is untyped
     async with doctor_rig(db_url) as rig:
         results = await rig.run()
     assert results["keyring"].state == "warn"

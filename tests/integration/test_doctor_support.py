@@ -78,7 +78,7 @@ GOOD = Credentials(account_sid=SID, auth_token=TOKEN, from_number=FROM)
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A working keyring backend holding entries in a dict (never auto-selected)."""
 
-    priority = -1  # type: ignore[assignment]  # keyring declares a property; a constant works
+    priority = -1
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring's __init__ is untyped
