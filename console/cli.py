@@ -129,7 +129,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "demo", False):
         overrides["demo"] = True
-    if getattr(args, "port", None):
+    if getattr(args, "port", None) is not None:
         overrides["port"] = args.port
     if getattr(args, "public_url", None):
         overrides["public_url"] = args.public_url

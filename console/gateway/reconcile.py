@@ -33,7 +33,7 @@ from console.domain.trial import TRIAL_PREFIX
 from console.gateway.errors import GatewayError
 from console.gateway.pacing import Clock, Sleeper
 from console.gateway.resources import MessageInfo
-from console.store.queries import DeliveryFilter, Reader
+from console.store.queries import Reader
 from console.store.writer import Writer
 
 __all__ = [
@@ -308,12 +308,12 @@ class Reconciler:
 
     def _due(self, cutoff: datetime, now: datetime) -> list[DeliveryRecord]:
         overdue = self._reader.open_deliveries(cutoff, limit=self._batch)
-        finals = DeliveryFilter(statuses=_PRICED_FINALS, since=now - self._price_window)
-        unpriced = [
-            d
-            for d in self._reader.deliveries(finals, sort="updated_at", limit=self._batch)
-            if d.sid and not d.price and d.final_at is not None and d.final_at < cutoff
-        ]
+        unpriced = self._reader.unpriced_final(
+            _PRICED_FINALS,
+            finished_after=now - self._price_window,
+            finished_before=cutoff,
+            limit=self._batch,
+        )
         return overdue + unpriced
 
     async def _poll(self, rec: DeliveryRecord) -> int:

@@ -251,6 +251,30 @@ class Reader:
             ).all()
             return [delivery_record(r) for r in rows]
 
+    def unpriced_final(
+        self,
+        statuses: frozenset[str],
+        *,
+        finished_after: datetime,
+        finished_before: datetime,
+        limit: int = 1000,
+    ) -> list[DeliveryRecord]:
+        """Final deliveries with a SID and no price yet, finished in the window, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.sid.is_not(None),
+                    Delivery.price.is_(None),
+                    Delivery.status.in_(sorted(statuses)),
+                    Delivery.final_at >= finished_after,
+                    Delivery.final_at < finished_before,
+                )
+                .order_by(Delivery.final_at)
+                .limit(limit)
+            ).all()
+            return [delivery_record(r) for r in rows]
+
     def recent_recipients(self, limit: int = 20) -> list[str]:
         """The most recently used recipients, newest first, without repeats."""
         with self._session() as s:
