@@ -35,15 +35,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.core_actions import RowCheck
 from console.domain.model import DeliveryRecord, SendState
 from console.domain.phone import SenderKind
 from console.gateway.pacing import BulkJob, BulkProgress, JobState
 from console.gateway.sender import Outgoing
 from console.runtime import Bridge, Runtime
 from console.ui.compose_body import BodyEdit, counter_text
-from console.ui.models.bulk_model import MESSAGE, BulkRowsModel, build_entries
+from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import Recipients, parse_recipients, placeholders
-from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+from console.ui.panel_kit import (
+    BusyIndicator,
+    call_for,
+    compact_rows,
+    error_html,
+    set_tone,
+    wrap_label,
+)
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -92,7 +100,9 @@ class BulkSendDialog(QDialog):
         self._timer.setInterval(250)
         self._build()
         self._connect_signals()
-        self.bridge.call(self.runtime, self.core.senders(), self._on_senders, self._on_error)
+        call_for(
+            self, self.bridge, self.runtime, self.core.senders(), self._on_senders, self._on_error
+        )
         self._rebuild()
 
     # -- construction --------------------------------------------------------------------------
@@ -129,6 +139,7 @@ class BulkSendDialog(QDialog):
         lbox.addWidget(self.columns_label)
         right = QWidget(self)
         form = QFormLayout(right)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(0, 0, 0, 0)
         from_label = QLabel("&From:", right)
         from_label.setBuddy(self.from_combo)
@@ -145,11 +156,13 @@ class BulkSendDialog(QDialog):
         self.table.setModel(self.model)
         self.table.setAccessibleName("Rows to send")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
+        compact_rows(self.table)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CHECK, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(CHECK, 300)  # the full reason is in the cell's tooltip
         self.summary = wrap_label("", self)
         self.summary.setAccessibleName("Summary")
         self.check_busy = BusyIndicator("Checking rows", self)
@@ -173,6 +186,7 @@ class BulkSendDialog(QDialog):
         self.error_label.hide()
         for b in (self.pause_button, self.cancel_button):
             b.setEnabled(False)
+        self.progress_bar.hide()  # shown once a job runs
         prog = QHBoxLayout()
         prog.addWidget(self.progress_bar, 1)
         prog.addWidget(self.eta_label)
@@ -268,7 +282,9 @@ class BulkSendDialog(QDialog):
         if rows:
             generation = self._generation
             self.check_busy.busy(True)
-            self.bridge.call(
+            call_for(
+                self,
+                self.bridge,
                 self.runtime,
                 self.core.preview_bulk(self._items(rows)),
                 lambda checks: self._on_checks(generation, rows, checks),
@@ -297,7 +313,7 @@ class BulkSendDialog(QDialog):
             out.append(Outgoing(e.to or e.raw_to, e.body, from_, service))
         return out
 
-    def _on_checks(self, generation: int, rows: list[int], checks: list[Any]) -> None:
+    def _on_checks(self, generation: int, rows: list[int], checks: list[RowCheck]) -> None:
         if generation != self._generation:
             return
         self.check_busy.busy(False)
@@ -331,7 +347,9 @@ class BulkSendDialog(QDialog):
         self.error_label.hide()
         for w in (self.input_edit, self.body_edit, self.from_combo, self.import_button):
             w.setEnabled(False)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.send_bulk(self._items(rows)),
             lambda job: self._on_started(job, rows),
@@ -345,9 +363,10 @@ class BulkSendDialog(QDialog):
             self.model.update(rows[r.index], outcome="refused", problem=r.reason)
         for row in rows:
             if not self.model.entry(row).outcome:
-                self.model.update(row, outcome="queued")
+                self.model.update(row, outcome="waiting")
         self.pause_button.setEnabled(True)
         self.cancel_button.setEnabled(True)
+        self.progress_bar.show()
         self._on_progress(job.progress())
 
     def _on_send_error(self, exc: BaseException) -> None:
@@ -398,7 +417,7 @@ class BulkSendDialog(QDialog):
             return
         self.cancel_button.setEnabled(False)
         self.pause_button.setEnabled(False)
-        self.bridge.call(self.runtime, self.running.job.cancel(), None, self._on_error)
+        call_for(self, self.bridge, self.runtime, self.running.job.cancel(), None, self._on_error)
 
     def _on_deliveries(self, records: tuple[DeliveryRecord, ...]) -> None:
         run = self.running
@@ -435,8 +454,15 @@ class BulkSendDialog(QDialog):
 
 
 def _outcome(rec: DeliveryRecord) -> str:
-    if rec.send_state is SendState.CANCELED:
-        return "canceled"
-    if rec.send_state is SendState.REJECTED:
+    """What a row shows: the console's pipeline state until Twilio has it, then its status."""
+    state = rec.send_state
+    if state is SendState.REJECTED:
         return f"failed ({rec.error_code})" if rec.error_code else "failed"
-    return rec.status
+    if state is SendState.ACCEPTED or state is SendState.EXTERNAL:
+        return rec.status
+    return {
+        SendState.QUEUED: "waiting",
+        SendState.SUBMITTING: "submitting",
+        SendState.UNKNOWN: "unknown (reconciling)",
+        SendState.CANCELED: "canceled",
+    }.get(state, state.value)

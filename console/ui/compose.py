@@ -35,7 +35,7 @@ from console.runtime import Bridge, Runtime
 from console.ui.bulk import BulkSendDialog
 from console.ui.compose_body import BodyEdit, counter_text
 from console.ui.models.roles import status_tone
-from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+from console.ui.panel_kit import BusyIndicator, call_for, error_html, set_tone, wrap_label
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -125,7 +125,7 @@ class ComposePanel(QWidget):
         self.error_label.hide()
 
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         to_label = QLabel("&To:", self)
         to_label.setBuddy(self.to_edit)
         from_label = QLabel("&From:", self)
@@ -191,9 +191,21 @@ class ComposePanel(QWidget):
         """Reload recent recipients, senders, and the account's trial rules."""
         self._recent.setStringList(self.core.reader.recent_recipients())
         self.senders_busy.busy(True)
-        self.bridge.call(self.runtime, self.core.senders(), self._on_senders, self._on_load_error)
-        self.bridge.call(
-            self.runtime, self.core.account_summary(), self._on_account, self._on_load_error
+        call_for(
+            self,
+            self.bridge,
+            self.runtime,
+            self.core.senders(),
+            self._on_senders,
+            self._on_load_error,
+        )
+        call_for(
+            self,
+            self.bridge,
+            self.runtime,
+            self.core.account_summary(),
+            self._on_account,
+            self._on_load_error,
         )
 
     def _on_senders(self, senders: list[Any]) -> None:
@@ -217,8 +229,13 @@ class ComposePanel(QWidget):
         self._trial = summary is not None and getattr(summary, "type", "") == "Trial"
         self._show_templates(self.core.trial_templates() if self._trial else ())
         if self._trial:
-            self.bridge.call(
-                self.runtime, self.core.verified_numbers(), self._on_verified, self._on_load_error
+            call_for(
+                self,
+                self.bridge,
+                self.runtime,
+                self.core.verified_numbers(),
+                self._on_verified,
+                self._on_load_error,
             )
         else:
             self._verified = None
@@ -312,7 +329,9 @@ class ComposePanel(QWidget):
         self.error_label.hide()
         self.result_label.setText(f"Sending to {format_display(self._to_e164)}…")
         set_tone(self.result_label, None)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.send(self._to_e164, body, from_=from_, messaging_service_sid=service),
             self._on_sent,

@@ -36,7 +36,14 @@ from console.ui import panel_kit
 from console.ui.models.conversations_model import LAST, Conversation, ConversationsModel
 from console.ui.models.roles import SORT_ROLE
 from console.ui.models.thread_model import ThreadModel
-from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+from console.ui.panel_kit import (
+    BusyIndicator,
+    call_for,
+    compact_rows,
+    error_html,
+    set_tone,
+    wrap_label,
+)
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -79,8 +86,8 @@ class InboxPanel(QWidget):
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.setSortingEnabled(True)
         self.list_view.sortByColumn(LAST, Qt.SortOrder.DescendingOrder)
-        self.list_view.verticalHeader().hide()
-        self.list_view.setWordWrap(False)
+        compact_rows(self.list_view)
+        self.list_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.list_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(LAST, QHeaderView.ResizeMode.Stretch)
@@ -155,6 +162,7 @@ class InboxPanel(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([420, 580])
         root = QVBoxLayout(self)
         root.addWidget(splitter)
         QWidget.setTabOrder(self.list_view, self.opt_out_button)
@@ -277,8 +285,13 @@ class InboxPanel(QWidget):
             return
         self._set_busy(True, self.reply_busy)
         self.error_label.hide()
-        self.bridge.call(
-            self.runtime, self.core.reply(self.number, body), self._on_replied, self._on_error
+        call_for(
+            self,
+            self.bridge,
+            self.runtime,
+            self.core.reply(self.number, body),
+            self._on_replied,
+            self._on_error,
         )
 
     def _on_replied(self, record: DeliveryRecord) -> None:
@@ -315,7 +328,9 @@ class InboxPanel(QWidget):
             return
         number, new_state = self.number, not self._opted_out
         self._set_busy(True, self.opt_busy)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.set_opt_out(number, new_state),
             lambda _none: self._on_opt_out_set(number),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QModelIndex,
     QObject,
@@ -48,14 +49,21 @@ from console.domain.model import WebhookRequestRecord
 from console.runtime import Bridge, Runtime
 from console.ui.models.requests_model import (
     DIAGNOSIS,
-    PATH,
     TIME,
     RequestsModel,
     verdict_text,
     verdict_tone,
 )
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
-from console.ui.panel_kit import BusyIndicator, error_text, set_tone, tone_color, wrap_label
+from console.ui.panel_kit import (
+    BusyIndicator,
+    call_for,
+    compact_rows,
+    error_text,
+    set_tone,
+    tone_color,
+    wrap_label,
+)
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -152,12 +160,11 @@ class InspectorPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(TIME, Qt.SortOrder.DescendingOrder)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
+        compact_rows(self.table)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(DIAGNOSIS, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Interactive)
         self.empty_label = wrap_label(EMPTY_TEXT, self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setAccessibleName("No requests")
@@ -208,6 +215,7 @@ class InspectorPanel(QWidget):
         splitter.addWidget(bottom)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([340, 300])
         root = QVBoxLayout(self)
         root.addWidget(splitter)
         QWidget.setTabOrder(self.filter_edit, self.failures_box)
@@ -221,7 +229,8 @@ class InspectorPanel(QWidget):
         table.setHorizontalHeaderLabels(["Name", "Value"])
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
-        table.verticalHeader().hide()
+        compact_rows(table)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setAccessibleName(name)
         return table
@@ -275,6 +284,12 @@ class InspectorPanel(QWidget):
         record = rows[0].data(RECORD_ROLE) if rows else None
         self._show(record if isinstance(record, WebhookRequestRecord) else None)
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Re-render the summary's colours when the theme changes."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._show(self.current)
+
     # -- details -------------------------------------------------------------------------------
     def _show(self, record: WebhookRequestRecord | None) -> None:
         self.current = record
@@ -300,7 +315,7 @@ class InspectorPanel(QWidget):
             table.setItem(row, 1, QTableWidgetItem(value))
 
     def _summary_html(self, r: WebhookRequestRecord) -> str:
-        colour = tone_color(self, verdict_tone(r)).name()
+        colour = tone_color(verdict_tone(r)).name()
         esc = html.escape
         target = esc(r.path + (f"?{r.query}" if r.query else ""))
         rows = [
@@ -331,7 +346,9 @@ class InspectorPanel(QWidget):
         self.replay_busy.busy(True)
         self.replay_label.setText(f"Replaying request #{record.id}…")
         set_tone(self.replay_label, None)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.replay(record.id),
             lambda status: self._on_replayed(record, status),

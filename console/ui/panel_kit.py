@@ -7,14 +7,31 @@ what to do, with a link to Twilio's page when the error has a code.
 
 from __future__ import annotations
 
+import concurrent.futures
 import html
-from typing import Final
+import logging
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any, Final, TypeVar
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QSizePolicy, QWidget
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QSizePolicy,
+    QTableView,
+    QWidget,
+)
 
 from console.domain.errors import ErrorInfo, explain
+from console.runtime import Bridge, Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _TONES: Final = {  # (on a light background, on a dark background)
     "good": ("#1a7f37", "#56d364"),
@@ -24,23 +41,65 @@ _TONES: Final = {  # (on a light background, on a dark background)
 }
 
 
-def is_dark(widget: QWidget) -> bool:
-    """Whether the widget's window background is dark (picks readable tone colours)."""
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+def is_dark() -> bool:
+    """Whether the application's window background is dark (picks readable tone colours).
+
+    The application palette is used: a toned label's own palette is pinned by its style sheet
+    and would still describe the previous theme.
+    """
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
-def tone_color(widget: QWidget, tone: str) -> QColor:
-    """A text colour for a tone (good, bad, warn, info) readable on the widget's background."""
+def tone_color(tone: str) -> QColor:
+    """A text colour for a tone (good, bad, warn, info) readable on the current background."""
     light, dark = _TONES.get(tone, ("#57606a", "#8b949e"))
-    return QColor(dark if is_dark(widget) else light)
+    return QColor(dark if is_dark() else light)
+
+
+class _ToneKeeper(QObject):
+    """Re-colours every toned label when the application palette changes (theme switch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: weakref.WeakSet[QLabel] = weakref.WeakSet()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On an application palette change, apply each label's tone again."""
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            for label in list(self.labels):
+                if shiboken6.isValid(label):
+                    _apply_tone(label)
+        return False
+
+
+_KEEPER: list[_ToneKeeper] = []  # one filter on the application, made on first use
+
+
+def _keeper() -> _ToneKeeper:
+    if not _KEEPER:
+        keeper = _ToneKeeper()
+        app = QGuiApplication.instance()
+        if app is not None:
+            app.installEventFilter(keeper)
+        _KEEPER.append(keeper)
+    return _KEEPER[0]
+
+
+def _apply_tone(label: QLabel) -> None:
+    tone = label.property("tone")
+    sheet = f"color: {tone_color(str(tone)).name()};" if tone else ""
+    if label.styleSheet() != sheet:  # an unchanged sheet must not re-polish (no event loop)
+        label.setStyleSheet(sheet)
 
 
 def set_tone(label: QLabel, tone: str | None) -> None:
-    """Colour a label's text for a tone (``None``: the palette's normal text colour)."""
-    if tone is None:
-        label.setStyleSheet("")
-    else:
-        label.setStyleSheet(f"color: {tone_color(label, tone).name()};")
+    """Colour a label's text for a tone (``None``: the palette's normal text colour).
+
+    The colour follows later theme switches: it is chosen again when the palette changes.
+    """
+    _keeper().labels.add(label)
+    label.setProperty("tone", tone or "")
+    _apply_tone(label)
 
 
 def _error_info(exc: BaseException) -> ErrorInfo | None:
@@ -82,6 +141,32 @@ def error_html(exc: BaseException) -> str:
     return "<br>".join(parts)
 
 
+def call_for(
+    owner: QWidget,
+    bridge: Bridge,
+    runtime: Runtime,
+    coro: Coroutine[Any, Any, T],
+    on_result: Callable[[T], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+) -> concurrent.futures.Future[T]:
+    """``bridge.call`` whose callbacks are dropped once ``owner`` has been destroyed.
+
+    A panel closed while its call was in flight must not be touched when the answer arrives.
+    """
+
+    def result(value: T) -> None:
+        if on_result is not None and shiboken6.isValid(owner):
+            on_result(value)
+
+    def error(exc: BaseException) -> None:
+        if on_error is not None and shiboken6.isValid(owner):
+            on_error(exc)
+        else:
+            log.info("a call of a closed panel failed: %s", exc)
+
+    return bridge.call(runtime, coro, result, error)
+
+
 class BusyIndicator(QProgressBar):
     """An indeterminate progress bar shown while a call to the runtime is in flight."""
 
@@ -105,16 +190,31 @@ def wrap_label(text: str = "", parent: QWidget | None = None, *, rich: bool = Fa
     """A word-wrapping label whose text can be selected (and links opened when rich)."""
     label = QLabel(text, parent)
     label.setWordWrap(True)
+    # Expanding: in a form layout a wrapping label would otherwise be squeezed to a narrow column
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
     flags = Qt.TextInteractionFlag
-    if rich:
+    if rich:  # links (Twilio's error pages) can be reached with Tab and opened with Enter
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setOpenExternalLinks(True)
+        label.setTextInteractionFlags(
+            flags.TextSelectableByMouse
+            | flags.LinksAccessibleByMouse
+            | flags.LinksAccessibleByKeyboard
+        )
     else:
         label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(
-        flags.TextSelectableByMouse | flags.LinksAccessibleByMouse | flags.LinksAccessibleByKeyboard
-    )
+        label.setTextInteractionFlags(flags.TextSelectableByMouse)
     return label
+
+
+def compact_rows(table: QTableView) -> None:
+    """One line of text per row, with a little air (the default rows are tall)."""
+    header = table.verticalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    header.setDefaultSectionSize(table.fontMetrics().height() + 10)
+    header.hide()
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
 
 def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from console.runtime import Bridge, Runtime
 from console.secrets import BackendStatus, Credentials
 from console.settings import Settings
-from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+from console.ui.panel_kit import BusyIndicator, call_for, error_html, set_tone, wrap_label
 from console.ui.settings_pages import AccountPage, GeneralPage, SendingPage, WebhooksPage
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class SettingsDialog(QDialog):
             self._busy(-1)
             on_error(exc)
 
-        self.bridge.call(self.runtime, coro, done, failed)
+        call_for(self, self.bridge, self.runtime, coro, done, failed)
 
     def _busy(self, delta: int) -> None:
         self._busy_count += delta

@@ -155,6 +155,7 @@ class AccountPage(QWidget):
         self.keyring_label = wrap_label("Checking the OS keyring…", self)
         self.keyring_label.setAccessibleName("Keyring state")
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         labels = {
             "profile": "&Profile:",
             "account_sid": "Account &SID:",
@@ -262,7 +263,8 @@ class WebhooksPage(QWidget):
         self.ngrok_region.addItems([r or "default" for r in NGROK_REGIONS])
         self.ngrok_region.setAccessibleName("ngrok region")
         self.port = QSpinBox(self)
-        self.port.setRange(1, 65535)
+        self.port.setRange(0, 65535)
+        self.port.setSpecialValueText("0 (any free port; callback URLs change at each start)")
         self.port.setAccessibleName("Local port")
         self.rows = {
             "public_url": FieldRow(self.public_url),
@@ -274,6 +276,7 @@ class WebhooksPage(QWidget):
         for radio in (self.ngrok_radio, self.fixed_radio, self.local_radio):
             modes.addWidget(radio)
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Reached by:", modes)
         form.addRow(_label("Public &URL:", self.public_url), self.rows["public_url"])
         form.addRow(_label("ngrok auth t&oken:", self.ngrok_token), self.ngrok_token)
@@ -303,7 +306,7 @@ class WebhooksPage(QWidget):
         self.ngrok_domain.setText(settings.ngrok_domain)
         region = settings.ngrok_region if settings.ngrok_region in NGROK_REGIONS else ""
         self.ngrok_region.setCurrentIndex(NGROK_REGIONS.index(region))
-        self.port.setValue(min(max(settings.port, 1), 65535))
+        self.port.setValue(min(max(settings.port, 0), 65535))
         self.ngrok_token.setText(creds.ngrok_authtoken)
 
     def apply(self, settings: Settings) -> Settings:
@@ -339,8 +342,10 @@ class WebhooksPage(QWidget):
             errors["ngrok_domain"] = (
                 "Enter only the host name, e.g. my-name.ngrok-free.app (no https://, no '_')."
             )
-        if self.port.value() < 1024:
-            errors["port"] = "Ports below 1024 need administrator rights: use 1024–65535."
+        if 0 < self.port.value() < 1024:
+            errors["port"] = (
+                "Ports below 1024 need administrator rights: use 1024–65535 (default 8080)."
+            )
         for name, text in errors.items():
             self.rows[name].set_error(text)
         return not any(errors.values())
@@ -356,6 +361,7 @@ class SendingPage(QWidget):
         self.region_row = FieldRow(self.region)
         self.rates: dict[str, QDoubleSpinBox] = {}
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(_label("Default &region:", self.region), self.region_row)
         form.addRow(
             wrap_label(
@@ -414,6 +420,7 @@ class GeneralPage(QWidget):
         row.addWidget(self.data_dir, 1)
         row.addWidget(self.open_button)
         form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(_label("&Data directory:", self.data_dir), row)
         form.addRow(
             "",

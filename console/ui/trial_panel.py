@@ -32,9 +32,16 @@ from console.domain.trial import MAX_VERIFIED_CALLER_IDS
 from console.gateway.resources import CallerId, Verification
 from console.runtime import Bridge, Runtime
 from console.ui import panel_kit
-from console.ui.models.caller_ids_model import CallerIdsModel
+from console.ui.models.caller_ids_model import NUMBER, CallerIdsModel
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
-from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+from console.ui.panel_kit import (
+    BusyIndicator,
+    call_for,
+    compact_rows,
+    error_html,
+    set_tone,
+    wrap_label,
+)
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -74,7 +81,8 @@ class TrialPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
-        self.table.verticalHeader().hide()
+        self.table.sortByColumn(NUMBER, Qt.SortOrder.AscendingOrder)
+        compact_rows(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -104,6 +112,7 @@ class TrialPanel(QWidget):
         self.verify_button.setToolTip("Twilio calls the number; the person types the code shown")
         self.verify_group = QGroupBox("Verify a number", self)
         form = QFormLayout(self.verify_group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         number_label = QLabel("&Number:", self.verify_group)
         number_label.setBuddy(self.number_edit)
         name_label = QLabel("N&ame:", self.verify_group)
@@ -177,8 +186,13 @@ class TrialPanel(QWidget):
     def refresh(self) -> None:
         """Reload the account type and, on a trial account, the verified numbers."""
         self._set_busy(True)
-        self.bridge.call(
-            self.runtime, self.core.account_summary(), self._on_account, self._on_error
+        call_for(
+            self,
+            self.bridge,
+            self.runtime,
+            self.core.account_summary(),
+            self._on_account,
+            self._on_error,
         )
 
     def _on_account(self, summary: Any) -> None:
@@ -190,8 +204,13 @@ class TrialPanel(QWidget):
                 f"{MAX_VERIFIED_CALLER_IDS} (shared with Voice), and only Twilio's templates."
             )
             set_tone(self.account_label, None)
-            self.bridge.call(
-                self.runtime, self.core.verified_numbers(), self._on_numbers, self._on_error
+            call_for(
+                self,
+                self.bridge,
+                self.runtime,
+                self.core.verified_numbers(),
+                self._on_numbers,
+                self._on_error,
             )
         else:
             self._set_busy(False)
@@ -225,6 +244,11 @@ class TrialPanel(QWidget):
         self.error_label.show()
 
     # -- state ---------------------------------------------------------------------------------
+    @property
+    def working(self) -> bool:
+        """Whether a call to the runtime is in flight."""
+        return self._busy
+
     def _set_busy(self, on: bool) -> None:
         self._busy = on
         self.busy.busy(on)
@@ -234,6 +258,7 @@ class TrialPanel(QWidget):
 
     def _number(self) -> str | None:
         text = self.number_edit.text()
+        self.number_hint.setVisible(bool(text.strip()))
         if not text.strip():
             self.number_hint.setText("")
             return None
@@ -278,7 +303,9 @@ class TrialPanel(QWidget):
         if number is None or not self.verify_button.isEnabled():
             return
         self._set_busy(True)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.verify(number, self.name_edit.text().strip()),
             self._on_verification,
@@ -297,8 +324,7 @@ class TrialPanel(QWidget):
         self.code_group.show()
         self.number_edit.clear()
         self.name_edit.clear()
-        self.code_edit.setFocus()
-        self.code_edit.selectAll()
+        self.copy_button.setFocus()
 
     def copy_code(self) -> None:
         """Put the verification code on the clipboard."""
@@ -323,7 +349,9 @@ class TrialPanel(QWidget):
         ):
             return
         self._set_busy(True)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.remove_verified(caller.sid),
             lambda _none: self.refresh(),

@@ -10,7 +10,7 @@ replaced by the previous backend afterwards, so the developer's keyring is never
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,14 +142,20 @@ def demo_console(settings: Settings) -> Iterator[DemoConsole]:
 
 
 def running_demo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes: Any
-) -> Iterator[DemoConsole]:
-    """A fixture body: an in-memory keyring and a demo console for one test."""
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: keyring.backend.KeyringBackend | None = None,
+    settings: Settings | None = None,
+) -> Generator[DemoConsole, None, None]:
+    """A fixture body: a keyring (in-memory unless given) and a demo console for one test."""
     clear_twilio_env(monkeypatch)
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
-    with installed_keyring(MemoryKeyring()), demo_console(demo_settings(data, **changes)) as c:
-        yield c
+    with (
+        installed_keyring(backend or MemoryKeyring()),
+        demo_console(settings or demo_settings(data)) as console,
+    ):
+        yield console
 
 
 @contextlib.contextmanager
@@ -276,3 +282,36 @@ def delivery_record(did: int, to: str, status: str = "queued", **changes: Any) -
         final_at=None,
     )
     return replace(rec, **changes)
+
+
+def unnamed_controls(root: Any) -> list[str]:
+    """Focusable controls under ``root`` without an accessible name (Qt's inner parts excepted).
+
+    The line edit inside a spin box or an editable combo box, a tab widget's tab bar,
+    scroll bars, and the popups of combo boxes and completers (separate windows) belong to a
+    named control and are reached through it.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import (
+        QAbstractSpinBox,
+        QComboBox,
+        QScrollBar,
+        QTabBar,
+        QTabWidget,
+        QWidget,
+    )
+
+    missing: list[str] = []
+    for w in root.findChildren(QWidget):
+        if not w.focusPolicy() & Qt.FocusPolicy.TabFocus or isinstance(w, QScrollBar):
+            continue
+        if w.window() is not root.window():
+            continue
+        parent = w.parentWidget()
+        if isinstance(parent, QAbstractSpinBox | QComboBox) or (
+            isinstance(w, QTabBar) and isinstance(parent, QTabWidget)
+        ):
+            continue
+        if not w.accessibleName():
+            missing.append(f"{type(w).__name__} {getattr(w, 'text', str)()!r}")
+    return missing

@@ -14,12 +14,15 @@ from pytestqt.qtbot import QtBot
 from console.domain.model import DeliveryRecord
 from console.ui.compose import FINAL_STATUSES, ComposePanel
 from console.ui.compose_body import ucs2_utf16_positions
-from tests.gui.helpers_panels import TIMEOUT_MS, DemoConsole, running_demo
+from console.ui.theme import apply_theme
+from tests.gui.helpers_panels import TIMEOUT_MS, DemoConsole, running_demo, unnamed_controls
 
 RECIPIENT = "+14155550142"
 
 # The offscreen platform says so whenever a window is shown; it is not a problem of the panel.
-pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+pytestmark = pytest.mark.qt_log_ignore(
+    "does not support propagateSizeHints", "does not support raise"
+)
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def make_panel(qtbot: QtBot, demo: DemoConsole) -> ComposePanel:
     panel.show()
     qtbot.waitExposed(panel)
     qtbot.waitUntil(lambda: panel.from_combo.count() > 1, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not panel.senders_busy.isVisible(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: panel.senders_busy.isHidden(), timeout=TIMEOUT_MS)
     return panel
 
 
@@ -138,4 +141,27 @@ def test_accessible_names_and_tab_order(qtbot: QtBot, demo: DemoConsole) -> None
     ):
         assert w.accessibleName(), w
     assert panel.to_edit.nextInFocusChain() is not None
-    assert not panel.template_combo.isVisible()  # demo account is a full account
+    assert panel.template_combo.isHidden()  # demo account is a full account
+
+
+def test_tone_colours_follow_a_theme_switch(qtbot: QtBot, demo: DemoConsole) -> None:
+    panel = make_panel(qtbot, demo)
+    panel.to_edit.setText(RECIPIENT)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    style, palette = app.style().name(), app.palette()
+    try:
+        apply_theme(app, "light")
+        light = "color: #1a7f37;"  # the good tone on a light background
+        qtbot.waitUntil(lambda: panel.to_hint.styleSheet() == light)
+        apply_theme(app, "dark")  # the palette change reaches the widgets as an event
+        qtbot.waitUntil(lambda: panel.to_hint.styleSheet() == "color: #56d364;")
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)
+
+
+def test_every_control_has_an_accessible_name(qtbot: QtBot, demo: DemoConsole) -> None:
+    panel = make_panel(qtbot, demo)
+    assert unnamed_controls(panel) == []
+    assert unnamed_controls(panel.open_bulk()) == []

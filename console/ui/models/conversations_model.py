@@ -20,7 +20,7 @@ from console.ui.models.roles import RECORD_ROLE, SORT_ROLE, tint
 
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS: Final = ("Number", "Last message", "Messages", "Opt-out")
+COLUMNS: Final = ("Number", "Last message", "Count", "Opt-out")
 NUMBER, LAST, COUNT, OPT_OUT = range(len(COLUMNS))
 PREVIEW_CHARS: Final = 60
 

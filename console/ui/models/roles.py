@@ -37,6 +37,6 @@ def status_tone(status: str) -> str:
         return "good"
     if status in ("failed", "undelivered", "rejected", "canceled"):
         return "bad"
-    if status in ("sent", "sending", "queued", "accepted", "scheduled", "submitting"):
+    if status in ("sent", "sending", "queued", "accepted", "scheduled", "submitting", "waiting"):
         return "info"
     return "neutral"
