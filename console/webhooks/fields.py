@@ -8,6 +8,7 @@ and never applied. Everything Twilio sent is kept verbatim as the event's JSON p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from console.domain.optout import OptChange, classify
 MAX_SID = 64
 MAX_STATUS = 32
 MAX_MEDIA = 10
+_TOKEN = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]+")  # printable, no whitespace
 
 
 class BadCallback(ValueError):
@@ -47,7 +49,7 @@ def _identifier(params: Mapping[str, str], label: str, *names: str, limit: int) 
     value = _text(params, *names)
     if not value:
         raise BadCallback(f"{label} is missing")
-    if len(value) > limit or not value.isprintable() or any(c.isspace() for c in value):
+    if len(value) > limit or not _TOKEN.fullmatch(value):
         raise BadCallback(f"{label} is not a plausible value ({len(value)} characters)")
     return value
 

@@ -217,7 +217,12 @@ class Endpoints:
             futures = [write(record), self._writer.log_request(ex.entry(200, reply.text or ""))]
         except WriterClosed as exc:
             return self._unavailable(ex, exc)
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        results: list[object] = []
+        for future in futures:  # both resolve at the same commit
+            try:
+                results.append(await future)
+            except Exception as exc:
+                results.append(exc)
         failure = next((r for r in results if isinstance(r, BaseException)), None)
         if failure is not None:
             return await self._failed(ex, failure, logged=not isinstance(results[1], BaseException))

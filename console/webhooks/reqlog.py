@@ -23,6 +23,8 @@ SHOWN_SIGNATURE_CHARS = 6
 
 def clean(text: str) -> str:
     """``text`` with undecodable bytes (surrogate escapes) replaced, safe to store."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
         return text
