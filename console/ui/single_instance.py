@@ -72,10 +72,17 @@ class SingleInstance(QObject):
     def _accept(self) -> None:
         assert self._server is not None
         while (socket := self._server.nextPendingConnection()) is not None:
-            socket.readyRead.connect(lambda s=socket: self._read(s))
+            # no Python closure may hold the socket: Qt deletes it (deleteLater) when it closes
+            socket.readyRead.connect(self._ready_read)
             socket.disconnected.connect(socket.deleteLater)
             if socket.bytesAvailable():
                 self._read(socket)
+
+    @Slot()
+    def _ready_read(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._read(socket)
 
     def _read(self, socket: QLocalSocket) -> None:
         data = bytes(socket.readAll().data())

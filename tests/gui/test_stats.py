@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PySide6.QtCharts import QAreaSeries
 from pytestqt.qtbot import QtBot
 
 from console.runtime import Bridge
@@ -26,10 +27,11 @@ def panel(qtbot: QtBot, reader: Reader, bridge: Bridge) -> StatsPanel:
 
 def table_rows(widget: StatsPanel, which: str) -> list[list[str]]:
     table = widget.by_status if which == "status" else widget.by_error
-    return [
-        [table.item(r, c).text() for c in range(table.columnCount())]
-        for r in range(table.rowCount())
-    ]
+    rows = []
+    for r in range(table.rowCount()):
+        items = [table.item(r, c) for c in range(table.columnCount())]
+        rows.append([item.text() if item is not None else "" for item in items])
+    return rows
 
 
 def test_figures_tables_and_chart(
@@ -57,7 +59,9 @@ def test_figures_tables_and_chart(
     assert table_rows(widget, "error") == [["30003", "Handset unreachable", "1"]]
     assert widget.chart_view.isVisibleTo(widget) and not widget.empty.isVisibleTo(widget)
     series = widget.chart.series()
-    assert len(series) == 1 and sum(p.y() for p in series[0].upperSeries().points()) == 5
+    assert len(series) == 1 and isinstance(series[0], QAreaSeries)
+    upper = series[0].upperSeries()
+    assert upper is not None and sum(p.y() for p in upper.points()) == 5
 
 
 def test_refreshes_while_deliveries_change(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from console.core import CoreState
@@ -68,7 +69,7 @@ def test_trial_account_gets_a_badge_and_a_banner(qtbot: QtBot) -> None:
     banner.set_core_state(state(account=TRIAL, warnings=("Port 8080 is in use",)))
     assert TRIAL_TEXT.split(" — ")[0] in banner.text.text()
     assert "Port 8080 is in use" in banner.text.text()
-    qtbot.mouseClick(banner.close_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(banner.close_button, Qt.MouseButton.LeftButton)
     assert not banner.isVisible()
     banner.set_core_state(state(account=TRIAL, warnings=("Port 8080 is in use",)))
     assert not banner.isVisible()  # dismissed until something changes
@@ -89,7 +90,7 @@ def test_public_url_follows_the_tunnel_and_copies_on_click(qtbot: QtBot, bridge:
         bridge.publish_state("tunnel", TunnelState("ngrok", TunnelPhase.ONLINE, url))
     assert bar.tunnel.text() == f"Public URL: {url} (online)"
     with qtbot.waitSignal(bar.tunnel.copied):
-        qtbot.mouseClick(bar.tunnel, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(bar.tunnel, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == url
     assert bar.currentMessage() == f"Copied {url}"
     failed = TunnelState(

@@ -38,7 +38,7 @@ def test_model_passes_the_model_tester_and_appends(
     live.callback(rec.sid, "sent")
     model = TimelineModel()
     model.set_events(rec.id, gui_reader.events(rec.id))
-    qtmodeltester.check(model)
+    qtmodeltester.check(model)  # type: ignore[no-untyped-call]  # pytest-qt is untyped
     assert model.rowCount() == 2
     outcome = live.callback(rec.sid, "undelivered", 30003)
     assert outcome.event is not None
