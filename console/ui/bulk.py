@@ -12,7 +12,6 @@ sent).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 from console.core_actions import RowCheck
-from console.domain.model import DeliveryRecord, SendState
 from console.domain.phone import SenderKind
 from console.gateway.pacing import BulkJob, BulkProgress, JobState
 from console.gateway.sender import Outgoing
 from console.runtime import Bridge, Runtime
-from console.ui.compose_body import BodyEdit, counter_text
+from console.ui.bulk_run import ACTIVE, BulkRun, eta_text, progress_text
+from console.ui.compose_fields import BodyEdit, counter_text
 from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import Recipients, parse_recipients, placeholders
 from console.ui.panel_kit import (
@@ -61,25 +60,6 @@ log = logging.getLogger(__name__)
 EXAMPLE = "phone,name\n+14155550100,Ada\n+14155550101,Grace"
 
 
-def eta_text(seconds: float) -> str:
-    """'about 2 min 5 s' for a duration."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"about {seconds} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"about {minutes} min {secs} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes} min"
-
-
-@dataclass(slots=True)
-class _Running:
-    job: BulkJob
-    rows: list[int]  # model row of each submitted item, in order
-    by_delivery: dict[int, int]  # delivery id -> model row
-
-
 class BulkSendDialog(QDialog):
     """Send one personalised message to many recipients (see module doc)."""
 
@@ -92,7 +72,7 @@ class BulkSendDialog(QDialog):
         self.setAccessibleName("Bulk send")
         self.model = BulkRowsModel(self)
         self.recipients = parse_recipients("")
-        self.running: _Running | None = None
+        self.running: BulkRun | None = None
         self.progress: BulkProgress | None = None
         self._generation = 0
         self._timer = QTimer(self)
@@ -230,8 +210,6 @@ class BulkSendDialog(QDialog):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.reject)
-        self.bridge.stateChanged.connect(self._on_state)
-        self.bridge.deliveriesChanged.connect(self._on_deliveries)
 
     def _on_senders(self, senders: list[Any]) -> None:
         for option in senders:
@@ -358,16 +336,10 @@ class BulkSendDialog(QDialog):
 
     def _on_started(self, job: BulkJob, rows: list[int]) -> None:
         self.send_busy.busy(False)
-        self.running = _Running(job, rows, {})
-        for r in job.refusals:
-            self.model.update(rows[r.index], outcome="refused", problem=r.reason)
-        for row in rows:
-            if not self.model.entry(row).outcome:
-                self.model.update(row, outcome="waiting")
-        self.pause_button.setEnabled(True)
-        self.cancel_button.setEnabled(True)
+        self.running = BulkRun(job, rows, self.model, self.runtime, self.bridge, self)
+        self.running.progressed.connect(self._on_progress)
         self.progress_bar.show()
-        self._on_progress(job.progress())
+        self._on_progress(self.running.progress)
 
     def _on_send_error(self, exc: BaseException) -> None:
         self.send_busy.busy(False)
@@ -376,40 +348,23 @@ class BulkSendDialog(QDialog):
         self._show_error(error_html(exc))
         self._update_summary()
 
-    def _on_state(self, topic: str, state: object) -> None:
-        run = self.running
-        if topic == "bulk" and isinstance(state, BulkProgress) and run and state.id == run.job.id:
-            self._on_progress(state)
-
     def _on_progress(self, p: BulkProgress) -> None:
         self.progress = p
         target = max(p.total - p.refused, 0)
         handled = p.done + p.failed + p.deferred + p.unknown + p.canceled
         self.progress_bar.setMaximum(max(target, 1))
         self.progress_bar.setValue(min(handled, target))
-        ended = p.state in (JobState.FINISHED, JobState.CANCELED, JobState.STOPPED)
-        if ended:
-            self.eta_label.setText(
-                f"{p.state.value}: {p.done} accepted, {p.failed} failed, {p.canceled} canceled"
-                + (f", {p.refused} refused" if p.refused else "")
-            )
-        elif p.state is JobState.PAUSED:
-            self.eta_label.setText(f"paused · {p.queued} waiting")
-        else:
-            self.eta_label.setText(f"{p.state.value} · {eta_text(p.eta_seconds)} left")
+        self.eta_label.setText(progress_text(p))
         self.pause_button.setText("&Resume" if p.state is JobState.PAUSED else "&Pause")
-        self.pause_button.setEnabled(p.state in (JobState.RUNNING, JobState.PAUSED))
-        self.cancel_button.setEnabled(p.state in (JobState.RUNNING, JobState.PAUSED))
+        self.pause_button.setEnabled(p.state in ACTIVE)
+        self.cancel_button.setEnabled(p.state in ACTIVE)
         if p.error:
             self._show_error(p.error)
 
     def toggle_pause(self) -> None:
         """Pause the job, or resume it."""
-        if self.running is None:
-            return
-        job = self.running.job
-        action = job.resume if job.state is JobState.PAUSED else job.pause
-        self.runtime.loop.call_soon_threadsafe(action)
+        if self.running is not None:
+            self.running.toggle_pause()
 
     def cancel(self) -> None:
         """Withdraw every message not yet submitted; they are never sent."""
@@ -417,31 +372,7 @@ class BulkSendDialog(QDialog):
             return
         self.cancel_button.setEnabled(False)
         self.pause_button.setEnabled(False)
-        call_for(self, self.bridge, self.runtime, self.running.job.cancel(), None, self._on_error)
-
-    def _on_deliveries(self, records: tuple[DeliveryRecord, ...]) -> None:
-        run = self.running
-        if run is None:
-            return
-        mine = sorted((r for r in records if r.batch_id == run.job.id), key=lambda r: r.id)
-        for rec in mine:
-            row = run.by_delivery.get(rec.id)
-            if row is None:
-                row = self._match(rec)
-                if row is None:
-                    continue
-                run.by_delivery[rec.id] = row
-            self.model.update(row, outcome=_outcome(rec))
-
-    def _match(self, rec: DeliveryRecord) -> int | None:
-        assert self.running is not None
-        taken = set(self.running.by_delivery.values())
-        for row in self.running.rows:
-            e = self.model.entry(row)
-            free = row not in taken and e.outcome != "refused"
-            if free and e.to == rec.to and e.body == rec.body:
-                return row
-        return None
+        self.running.cancel(self, self._on_error)
 
     def _on_error(self, exc: BaseException) -> None:
         self.check_busy.busy(False)
@@ -451,18 +382,3 @@ class BulkSendDialog(QDialog):
         self.error_label.setText(text)
         set_tone(self.error_label, "bad")
         self.error_label.show()
-
-
-def _outcome(rec: DeliveryRecord) -> str:
-    """What a row shows: the console's pipeline state until Twilio has it, then its status."""
-    state = rec.send_state
-    if state is SendState.REJECTED:
-        return f"failed ({rec.error_code})" if rec.error_code else "failed"
-    if state is SendState.ACCEPTED or state is SendState.EXTERNAL:
-        return rec.status
-    return {
-        SendState.QUEUED: "waiting",
-        SendState.SUBMITTING: "submitting",
-        SendState.UNKNOWN: "unknown (reconciling)",
-        SendState.CANCELED: "canceled",
-    }.get(state, state.value)

@@ -13,15 +13,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -29,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from console.domain.errors import explain
 from console.domain.model import DeliveryRecord
-from console.domain.phone import PhoneNumberError, SenderKind, format_display, normalize
+from console.domain.phone import SenderKind, format_display
 from console.domain.trial import TrialTemplate
 from console.runtime import Bridge, Runtime
 from console.ui.bulk import BulkSendDialog
-from console.ui.compose_body import BodyEdit, counter_text
+from console.ui.compose_fields import BodyEdit, RecipientField, counter_text
 from console.ui.models.roles import status_tone
 from console.ui.panel_kit import BusyIndicator, call_for, error_html, set_tone, wrap_label
 
@@ -55,8 +53,6 @@ class ComposePanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.core, self.runtime, self.bridge = core, runtime, bridge
-        self._to_e164: str | None = None
-        self._verified: set[str] | None = None  # trial accounts only
         self._trial = False
         self._sending = False
         self.last_sent: DeliveryRecord | None = None
@@ -66,18 +62,8 @@ class ComposePanel(QWidget):
 
     # -- construction --------------------------------------------------------------------------
     def _build(self) -> None:
-        self.to_edit = QLineEdit(self)
-        self.to_edit.setPlaceholderText("+14155550100, or pick a recent recipient")
-        self.to_edit.setClearButtonEnabled(True)
-        self.to_edit.setAccessibleName("To")
-        self.to_edit.setAccessibleDescription("The recipient's phone number, checked as you type")
-        self._recent = QStringListModel(self)
-        completer = QCompleter(self._recent, self)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.to_edit.setCompleter(completer)
-        self.to_hint = wrap_label("", self)
-        self.to_hint.setAccessibleName("To check")
+        self.recipient = RecipientField(lambda: self.core.settings.default_region, self)
+        self.to_edit, self.to_hint = self.recipient.edit, self.recipient.hint
 
         self.from_combo = QComboBox(self)
         self.from_combo.setAccessibleName("From")
@@ -132,8 +118,7 @@ class ComposePanel(QWidget):
         from_label.setBuddy(self.from_combo)
         body_label = QLabel("&Message:", self)
         body_label.setBuddy(self.body_edit)
-        form.addRow(to_label, self.to_edit)
-        form.addRow("", self.to_hint)
+        form.addRow(to_label, self.recipient)
         form.addRow(from_label, from_row)
         form.addRow(self.template_label, self.template_combo)
         form.addRow(body_label, self.body_edit)
@@ -158,11 +143,10 @@ class ComposePanel(QWidget):
         QWidget.setTabOrder(self.template_combo, self.body_edit)
         QWidget.setTabOrder(self.body_edit, self.send_button)
         QWidget.setTabOrder(self.send_button, self.bulk_button)
-        self._update_to()
         self._update_counter()
 
     def _connect_signals(self) -> None:
-        self.to_edit.textChanged.connect(self._update_to)
+        self.recipient.changed.connect(self._update_send_enabled)
         self.body_edit.textChanged.connect(self._update_counter)
         self.template_combo.activated.connect(self._apply_template)
         self.send_button.clicked.connect(self.send)
@@ -189,7 +173,7 @@ class ComposePanel(QWidget):
     # -- loading -------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload recent recipients, senders, and the account's trial rules."""
-        self._recent.setStringList(self.core.reader.recent_recipients())
+        self.recipient.recent.setStringList(self.core.reader.recent_recipients())
         self.senders_busy.busy(True)
         call_for(
             self,
@@ -238,12 +222,10 @@ class ComposePanel(QWidget):
                 self._on_load_error,
             )
         else:
-            self._verified = None
-            self._update_to()
+            self.recipient.set_verified(None)
 
     def _on_verified(self, caller_ids: list[Any]) -> None:
-        self._verified = {c.phone_number for c in caller_ids}
-        self._update_to()
+        self.recipient.set_verified({c.phone_number for c in caller_ids})
 
     def _on_state(self, topic: str, state: object) -> None:
         if topic == "core":
@@ -273,31 +255,6 @@ class ComposePanel(QWidget):
             self.body_edit.setFocus()
 
     # -- live checks ---------------------------------------------------------------------------
-    def _update_to(self) -> None:
-        text = self.to_edit.text()
-        self._to_e164 = None
-        if not text.strip():
-            self.to_hint.setText("Type a number with its country code, e.g. +14155550100.")
-            set_tone(self.to_hint, None)
-        else:
-            try:
-                e164 = normalize(text, self.core.settings.default_region)
-            except PhoneNumberError as exc:
-                self.to_hint.setText(exc.reason)
-                set_tone(self.to_hint, "bad")
-            else:
-                self._to_e164 = e164
-                if self._verified is not None and e164 not in self._verified:
-                    self.to_hint.setText(
-                        f"{format_display(e164)} is not a verified number: a trial account can "
-                        "only send to verified numbers (error 21608). Verify it in Trial numbers."
-                    )
-                    set_tone(self.to_hint, "warn")
-                else:
-                    self.to_hint.setText(f"✓ {format_display(e164)}  ({e164})")
-                    set_tone(self.to_hint, "good")
-        self._update_send_enabled()
-
     def _update_counter(self) -> None:
         info = self.body_edit.info()
         self.counter.setText(counter_text(info))
@@ -306,7 +263,7 @@ class ComposePanel(QWidget):
 
     def _update_send_enabled(self) -> None:
         info = self.body_edit.info()
-        ok = self._to_e164 is not None and info.length > 0 and not info.too_long
+        ok = self.recipient.e164 is not None and info.length > 0 and not info.too_long
         self.send_button.setEnabled(ok and not self._sending)
 
     # -- sending -------------------------------------------------------------------------------
@@ -321,19 +278,19 @@ class ComposePanel(QWidget):
 
     def send(self) -> None:
         """Send the message on the runtime (Ctrl+Enter); nothing happens while one is in flight."""
-        if not self.send_button.isEnabled() or self._to_e164 is None:
+        if not self.send_button.isEnabled() or self.recipient.e164 is None:
             return
         from_, service = self._sender()
         body = self.body_edit.toPlainText()
         self._set_sending(True)
         self.error_label.hide()
-        self.result_label.setText(f"Sending to {format_display(self._to_e164)}…")
+        self.result_label.setText(f"Sending to {format_display(self.recipient.e164)}…")
         set_tone(self.result_label, None)
         call_for(
             self,
             self.bridge,
             self.runtime,
-            self.core.send(self._to_e164, body, from_=from_, messaging_service_sid=service),
+            self.core.send(self.recipient.e164, body, from_=from_, messaging_service_sid=service),
             self._on_sent,
             self._on_send_error,
         )
@@ -348,7 +305,7 @@ class ComposePanel(QWidget):
         self.last_sent = record
         self.body_edit.clear()
         self.template_combo.setCurrentIndex(0)
-        self._recent.setStringList(self.core.reader.recent_recipients())
+        self.recipient.recent.setStringList(self.core.reader.recent_recipients())
         self._show_status(record)
         self.sent.emit(record)
 

@@ -11,18 +11,12 @@ new status; the replayed request appears in the table like any other.
 from __future__ import annotations
 
 import html
-import json
 import logging
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl
 
 from PySide6.QtCore import (
     QEvent,
     QItemSelection,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -50,11 +44,14 @@ from console.runtime import Bridge, Runtime
 from console.ui.models.requests_model import (
     DIAGNOSIS,
     TIME,
+    RequestFilter,
     RequestsModel,
+    decoded_body,
+    raw_body,
     verdict_text,
     verdict_tone,
 )
-from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
+from console.ui.models.roles import RECORD_ROLE
 from console.ui.panel_kit import (
     BusyIndicator,
     call_for,
@@ -74,51 +71,6 @@ EMPTY_TEXT = (
     "No webhook requests yet. Every status callback and inbound message the local server "
     "receives is listed here with its signature verdict."
 )
-
-
-class RequestFilter(QSortFilterProxyModel):
-    """Sorts on raw values; filters by free text and, optionally, to failures only."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-        self._failures_only = False
-
-    def set_failures_only(self, on: bool) -> None:
-        """Show only refused requests (status ≥ 400 or a bad/missing signature)."""
-        self.beginFilterChange()
-        self._failures_only = on
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
-        """Text match on any column, then the failures-only condition."""
-        if not super().filterAcceptsRow(row, parent):
-            return False
-        if not self._failures_only:
-            return True
-        record = self.sourceModel().index(row, 0, parent).data(RECORD_ROLE)
-        return isinstance(record, WebhookRequestRecord) and verdict_tone(record) == "bad"
-
-
-def decoded_body(record: WebhookRequestRecord) -> list[tuple[str, str]]:
-    """The form fields of a body (empty for a JSON or empty body)."""
-    if not record.body or record.body.lstrip().startswith(("{", "[")):
-        return []
-    return parse_qsl(record.body, keep_blank_values=True)
-
-
-def raw_body(record: WebhookRequestRecord) -> str:
-    """The body as received (JSON pretty-printed)."""
-    text = record.body
-    if text.lstrip().startswith(("{", "[")):
-        try:
-            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            return text
-    return text
 
 
 class InspectorPanel(QWidget):

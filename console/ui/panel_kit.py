@@ -142,7 +142,7 @@ def error_html(exc: BaseException) -> str:
 
 
 def call_for(
-    owner: QWidget,
+    owner: QObject,
     bridge: Bridge,
     runtime: Runtime,
     coro: Coroutine[Any, Any, T],

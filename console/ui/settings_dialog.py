@@ -27,7 +27,8 @@ from console.runtime import Bridge, Runtime
 from console.secrets import BackendStatus, Credentials
 from console.settings import Settings
 from console.ui.panel_kit import BusyIndicator, call_for, error_html, set_tone, wrap_label
-from console.ui.settings_pages import AccountPage, GeneralPage, SendingPage, WebhooksPage
+from console.ui.settings_account import AccountPage
+from console.ui.settings_pages import GeneralPage, SendingPage, WebhooksPage
 
 if TYPE_CHECKING:
     from console.core import Core

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from console.ui.bulk import eta_text
+from console.ui.bulk_run import eta_text
 from console.ui.models.bulk_model import CHECK, OUTCOME, TO, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import parse_recipients, placeholders, render
 from console.ui.models.roles import RECORD_ROLE

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from console.domain.model import DeliveryRecord
 from console.ui.compose import FINAL_STATUSES, ComposePanel
-from console.ui.compose_body import ucs2_utf16_positions
+from console.ui.compose_fields import ucs2_utf16_positions
 from console.ui.theme import apply_theme
 from tests.gui.helpers_panels import TIMEOUT_MS, DemoConsole, running_demo, unnamed_controls
 

@@ -7,13 +7,15 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 
 from console.domain.model import Verdict
-from console.ui.inspector import RequestFilter, decoded_body, raw_body
 from console.ui.models.requests_model import (
     DIAGNOSIS,
     STATUS,
     TIME,
     VERDICT,
+    RequestFilter,
     RequestsModel,
+    decoded_body,
+    raw_body,
     short_diagnosis,
 )
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE

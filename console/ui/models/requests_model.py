@@ -2,15 +2,25 @@
 
 Rows are :class:`~console.domain.model.WebhookRequestRecord`, newest first. Live batches from
 ``Bridge.requestsAdded`` are inserted with one ``beginInsertRows`` per batch; the table keeps at
-most ``limit`` rows and drops the oldest beyond that.
+most ``limit`` rows and drops the oldest beyond that. ``RequestFilter`` sorts on raw values and
+filters by text or to failures; ``decoded_body``/``raw_body`` are the detail pane's body views.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 
 from console.domain.model import Verdict, WebhookRequestRecord
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE, tint
@@ -166,3 +176,48 @@ class RequestsModel(QAbstractTableModel):
         if col == VERDICT:
             return verdict_text(r)
         return r.diagnosis or ""
+
+
+class RequestFilter(QSortFilterProxyModel):
+    """Sorts on raw values; filters by free text and, optionally, to failures only."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self._failures_only = False
+
+    def set_failures_only(self, on: bool) -> None:
+        """Show only refused requests (status ≥ 400 or a bad/missing signature)."""
+        self.beginFilterChange()
+        self._failures_only = on
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: Index) -> bool:
+        """Text match on any column, then the failures-only condition."""
+        if not super().filterAcceptsRow(row, parent):
+            return False
+        if not self._failures_only:
+            return True
+        record = self.sourceModel().index(row, 0, parent).data(RECORD_ROLE)
+        return isinstance(record, WebhookRequestRecord) and verdict_tone(record) == "bad"
+
+
+def decoded_body(record: WebhookRequestRecord) -> list[tuple[str, str]]:
+    """The form fields of a body (empty for a JSON or empty body)."""
+    if not record.body or record.body.lstrip().startswith(("{", "[")):
+        return []
+    return parse_qsl(record.body, keep_blank_values=True)
+
+
+def raw_body(record: WebhookRequestRecord) -> str:
+    """The body as received (JSON pretty-printed)."""
+    text = record.body
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            return text
+    return text

@@ -1,5 +1,7 @@
-"""The message body editor of the compose panel: UCS-2 highlighting and the live counter text.
+"""Fields of the compose panel: the recipient with its live check, the body with its counter.
 
+``RecipientField`` checks the number as it is typed (E.164 via ``phonenumbers``), completes
+recent recipients, and on trial accounts warns when the number is not a verified caller ID.
 ``Ucs2Highlighter`` marks every character that forces UCS-2 (anything outside the GSM 03.38
 alphabet and its extension table). Qt positions are UTF-16 code units, so a character above
 U+FFFF (most emoji) spans two. ``counter_text`` says what the body costs: encoding, segments,
@@ -8,12 +10,16 @@ what is left in the current segment, and the characters forcing UCS-2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QCompleter, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
+from console.domain.phone import PhoneNumberError, format_display, normalize
 from console.domain.segments import MAX_BODY_CHARS, SegmentInfo, analyze, is_gsm7
+from console.ui.panel_kit import set_tone, wrap_label
 
 # QPlainTextEdit.toPlainText() turns these into a space and a newline (both GSM-7), so they are
 # not highlighted: the counter sees exactly what will be sent.
@@ -91,3 +97,67 @@ class BodyEdit(QPlainTextEdit):
     def info(self) -> SegmentInfo:
         """The segment analysis of the current text."""
         return analyze(self.toPlainText())
+
+
+class RecipientField(QWidget):
+    """The To field: live E.164 check, recent recipients, the trial verified-number warning."""
+
+    changed = Signal()  # the number's validity may have changed
+
+    def __init__(self, region: Callable[[], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._region = region
+        self.e164: str | None = None
+        self._verified: set[str] | None = None  # trial accounts only
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("+14155550100, or pick a recent recipient")
+        self.edit.setClearButtonEnabled(True)
+        self.edit.setAccessibleName("To")
+        self.edit.setAccessibleDescription("The recipient's phone number, checked as you type")
+        self.recent = QStringListModel(self)
+        completer = QCompleter(self.recent, self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.edit.setCompleter(completer)
+        self.hint = wrap_label("", self)
+        self.hint.setAccessibleName("To check")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(self.edit)
+        box.addWidget(self.hint)
+        self.setFocusProxy(self.edit)
+        self.edit.textChanged.connect(self.check)
+        self.check()
+
+    def set_verified(self, numbers: set[str] | None) -> None:
+        """The verified caller IDs of a trial account (None: no such restriction)."""
+        self._verified = numbers
+        self.check()
+
+    def check(self) -> None:
+        """Validate the typed number and say what is wrong or what will be used."""
+        text = self.edit.text()
+        self.e164 = None
+        if not text.strip():
+            self._hint("Type a number with its country code, e.g. +14155550100.", None)
+        else:
+            try:
+                self.e164 = normalize(text, self._region())
+            except PhoneNumberError as exc:
+                self._hint(exc.reason, "bad")
+            else:
+                shown = format_display(self.e164)
+                if self._verified is not None and self.e164 not in self._verified:
+                    self._hint(
+                        f"{shown} is not a verified number: a trial account can only send to "
+                        "verified numbers (error 21608). Verify it in Trial numbers.",
+                        "warn",
+                    )
+                else:
+                    self._hint(f"✓ {shown}  ({self.e164})", "good")
+        self.changed.emit()
+
+    def _hint(self, text: str, tone: str | None) -> None:
+        self.hint.setText(text)
+        set_tone(self.hint, tone)
