@@ -96,6 +96,8 @@ class Runtime:
         """Run cleanups, cancel what is left, close the loop and join the thread."""
         if self._stopped or not self._thread.is_alive():
             self._stopped = True
+            if not self._thread.is_alive() and not self.loop.is_closed():
+                self.loop.close()  # never started (or already gone): release the loop's sockets
             return
         future = asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
         try:

@@ -89,8 +89,8 @@ class WebhookServer:
         self.app = self._build_app(max_body)
 
     def _build_app(self, max_body: int) -> web.Application:
-        # client_max_size leaves room so that aiohttp's own limit never fires before ours.
-        app = web.Application(client_max_size=max_body + 1)
+        # aiohttp enforces the body limit while reading (chunked and compressed bodies too).
+        app = web.Application(client_max_size=max_body)
         app[ENDPOINTS] = self.endpoints
         app[SERVER] = self
         app.router.add_route("*", STATUS_PATH, _status)

@@ -39,7 +39,8 @@ def runtime() -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def bridge(qtbot: QtBot) -> Bridge:
+def bridge(qtbot: QtBot, runtime: Runtime) -> Bridge:
+    """Depends on ``runtime`` so that the runtime stops (no more publishes) before it goes."""
     return Bridge(interval_ms=100)
 
 
@@ -129,6 +130,13 @@ def test_stop_runs_cleanups_in_reverse_and_cancels_tasks(caplog: pytest.LogCaptu
     assert not rt.running and rt.loop.is_closed()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     rt.stop()  # idempotent
+
+
+def test_stop_without_start_closes_the_loop() -> None:
+    rt = Runtime("never-started")
+    rt.stop()
+    assert rt.loop.is_closed() and not rt.running  # no unclosed-socket ResourceWarning later
+    rt.stop()
 
 
 def test_submit_after_stop_refuses_and_closes_the_coroutine() -> None:

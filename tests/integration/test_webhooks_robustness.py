@@ -108,6 +108,26 @@ async def test_oversized_body_is_413(twilio: TwilioLike, reader: Reader) -> None
     assert reader.count_deliveries() == 0 and reader.requests()[0].status_code == 413
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_limit_is_exactly_64_kib(twilio: TwilioLike, chunked: bool) -> None:
+    async def sized(n: int) -> int:
+        raw = b"a=" + b"x" * (n - 2)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(raw), 4096):
+                yield raw[start : start + 4096]
+
+        async with twilio.session.post(
+            twilio.server.local_url + STATUS_PATH,
+            data=chunks() if chunked else raw,
+            headers={"Content-Type": FORM},
+        ) as resp:
+            return resp.status
+
+    assert await sized(64 * 1024) == 403  # read and checked: unsigned
+    assert await sized(64 * 1024 + 1) == 413
+
+
 async def test_oversized_chunked_body_is_413(twilio: TwilioLike) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(80):
