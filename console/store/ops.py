@@ -10,21 +10,26 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from console.domain import status as st
 from console.domain.model import (
     EventIn,
+    EventRecord,
     EventSource,
     InboundIn,
     NewDelivery,
     SendState,
+    Verdict,
     WebhookRequestIn,
+    WebhookRequestRecord,
     utcnow,
 )
 from console.store.models import (
+    Base,
     Delivery,
     DeliveryEvent,
     InboundMessage,
@@ -47,6 +52,95 @@ class Cache:
     checked: set[str] = field(default_factory=set)
 
 
+# Plain Core INSERTs, one multi-row statement per batch. RETURNING's row order is not promised,
+# but the ids themselves are assigned in VALUES order (SQLite rowids, PostgreSQL sequences), so
+# the sorted ids line up with the rows as given.
+_EVENTS = Base.metadata.tables[DeliveryEvent.__tablename__]
+_REQUESTS = Base.metadata.tables[WebhookRequest.__tablename__]
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_REQUEST = insert(_REQUESTS).returning(_REQUESTS.c.id)
+
+
+def _insert_ids(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in one go and return their ids in the order of ``rows``."""
+    return sorted(s.connection().execute(stmt, rows).scalars().all())
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    """An event row to insert with the batch's bulk INSERT (cheaper than an ORM object)."""
+
+    values: dict[str, Any]
+    delivery: Delivery | None
+    id: int | None = None
+
+    def record(self) -> EventRecord:
+        """The frozen record (after the insert assigned the id)."""
+        v = self.values
+        assert self.id is not None, "the event has not been written yet"
+        return EventRecord(
+            id=self.id,
+            delivery_id=self.delivery.id if self.delivery is not None else None,
+            message_sid=v["message_sid"],
+            source=EventSource(v["source"]),
+            status=v["status"],
+            applied=v["applied"],
+            error_code=v["error_code"],
+            error_message=v["error_message"],
+            payload=v["payload"],
+            signature=Verdict(v["signature"]) if v["signature"] else None,
+            received_at=v["received_at"],
+        )
+
+
+@dataclass(slots=True)
+class PendingRequest:
+    """A webhook-log row to insert with the batch's bulk INSERT."""
+
+    request: WebhookRequestIn
+    id: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The column values of the row."""
+        r = self.request
+        return {
+            "method": r.method,
+            "path": r.path,
+            "query": r.query,
+            "headers": json.dumps([list(h) for h in r.headers]),
+            "body": r.body,
+            "remote": r.remote,
+            "status_code": r.status_code,
+            "verdict": r.verdict.value if r.verdict else None,
+            "diagnosis": r.diagnosis,
+            "checked_url": r.checked_url,
+            "response_body": r.response_body,
+            "duration_ms": r.duration_ms,
+            "received_at": r.received_at,
+        }
+
+    def record(self) -> WebhookRequestRecord:
+        """The frozen record (after the insert assigned the id)."""
+        assert self.id is not None, "the request has not been written yet"
+        r = self.request
+        return WebhookRequestRecord(
+            id=self.id,
+            method=r.method,
+            path=r.path,
+            query=r.query,
+            headers=r.headers,
+            body=r.body,
+            remote=r.remote,
+            status_code=r.status_code,
+            verdict=r.verdict,
+            diagnosis=r.diagnosis,
+            checked_url=r.checked_url,
+            response_body=r.response_body,
+            duration_ms=r.duration_ms,
+            received_at=r.received_at,
+        )
+
+
 @dataclass
 class Touched:
     """What a batch of operations changed (rows are converted to records after the flush).
@@ -56,11 +150,28 @@ class Touched:
 
     deliveries: dict[int, Delivery] = field(default_factory=dict)
     removed: set[int] = field(default_factory=set)
-    events: list[DeliveryEvent] = field(default_factory=list)
+    events: list[PendingEvent] = field(default_factory=list)
     inbound: list[InboundMessage] = field(default_factory=list)
     opt_outs: dict[str, OptOut] = field(default_factory=dict)
-    requests: list[WebhookRequest] = field(default_factory=list)
+    requests: list[PendingRequest] = field(default_factory=list)
     cache: Cache = field(default_factory=Cache)
+
+    def write_pending(self, s: Session) -> None:
+        """Flush the ORM rows, then bulk-insert the pending events and requests (once each)."""
+        s.flush()
+        events = [e for e in self.events if e.id is None]
+        if events:
+            rows = [
+                {**e.values, "delivery_id": e.delivery.id if e.delivery else None} for e in events
+            ]
+            ids = _insert_ids(s, _INSERT_EVENT, rows)
+            for pending, new_id in zip(events, ids, strict=True):
+                pending.id = new_id
+        requests = [r for r in self.requests if r.id is None]
+        if requests:
+            ids = _insert_ids(s, _INSERT_REQUEST, [r.values() for r in requests])
+            for pending_request, new_id in zip(requests, ids, strict=True):
+                pending_request.id = new_id
 
     def touch(self, row: Delivery) -> None:
         """Note that ``row`` changed."""
@@ -117,7 +228,7 @@ def _seen(s: Session, cache: Cache, key: str) -> bool:
 class EventResult:
     """What recording one event did: the rows are converted by the writer after the flush."""
 
-    event: DeliveryEvent | None
+    event: PendingEvent | None
     delivery: Delivery | None
     duplicate: bool
 
@@ -243,20 +354,21 @@ def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
         return EventResult(event=None, delivery=row, duplicate=True)
     cache.keys.add(key)
     status = st.parse(ev.status)
-    event = DeliveryEvent(
-        delivery=row,
-        message_sid=ev.message_sid or (row.sid if row is not None else None),
-        source=ev.source.value,
-        status=ev.status,
-        applied=status is not None,
-        error_code=ev.error_code,
-        error_message=ev.error_message,
-        payload=ev.payload,
-        signature=ev.signature.value if ev.signature else None,
-        dedup_key=key,
-        received_at=ev.received_at,
+    event = PendingEvent(
+        {
+            "message_sid": ev.message_sid or (row.sid if row is not None else None),
+            "source": ev.source.value,
+            "status": ev.status,
+            "applied": status is not None,
+            "error_code": ev.error_code,
+            "error_message": ev.error_message,
+            "payload": ev.payload,
+            "signature": ev.signature.value if ev.signature else None,
+            "dedup_key": key,
+            "received_at": ev.received_at,
+        },
+        row,
     )
-    s.add(event)
     if row is not None:
         _apply(row, status, ev, now)
         touched.touch(row)
@@ -299,7 +411,7 @@ def _with_delivery(ev: EventIn, delivery_id: int) -> EventIn:
 
 def _adopt(s: Session, touched: Touched, row: Delivery, sid: str) -> None:
     """Give ``row`` its SID and take over everything recorded earlier under that SID."""
-    s.flush()  # bulk UPDATEs below must see this batch's pending rows
+    touched.write_pending(s)  # the bulk UPDATEs below must see this batch's rows
     stand_in = _by_sid(s, touched.cache, sid)
     if stand_in is not None and stand_in is not row:
         s.execute(
@@ -307,6 +419,9 @@ def _adopt(s: Session, touched: Touched, row: Delivery, sid: str) -> None:
             .where(DeliveryEvent.delivery_id == stand_in.id)
             .values(delivery_id=row.id)
         )
+        for pending in touched.events:
+            if pending.delivery is stand_in:
+                pending.delivery = row
         touched.removed.add(stand_in.id)
         touched.deliveries.pop(id(stand_in), None)
         s.delete(stand_in)
@@ -382,31 +497,16 @@ def set_opt_out(
     return row
 
 
-def log_request(s: Session, touched: Touched, req: WebhookRequestIn) -> WebhookRequest:
+def log_request(s: Session, touched: Touched, req: WebhookRequestIn) -> PendingRequest:
     """Append a webhook request to the inspector's log (pruned by :func:`prune_requests`)."""
-    row = WebhookRequest(
-        method=req.method,
-        path=req.path,
-        query=req.query,
-        headers=json.dumps([list(h) for h in req.headers]),
-        body=req.body,
-        remote=req.remote,
-        status_code=req.status_code,
-        verdict=req.verdict.value if req.verdict else None,
-        diagnosis=req.diagnosis,
-        checked_url=req.checked_url,
-        response_body=req.response_body,
-        duration_ms=req.duration_ms,
-        received_at=req.received_at,
-    )
-    s.add(row)
-    touched.requests.append(row)
-    return row
+    pending = PendingRequest(req)
+    touched.requests.append(pending)
+    return pending
 
 
 def prune_requests(s: Session, touched: Touched, retention: int) -> None:
     """After a flush: keep only the newest ``retention`` webhook requests (checked every 256)."""
-    ids = [r.id for r in touched.requests]
+    ids = [r.id for r in touched.requests if r.id is not None]
     if ids and max(ids) // 256 != (min(ids) - 1) // 256:
         s.execute(delete(WebhookRequest).where(WebhookRequest.id <= max(ids) - retention))
 

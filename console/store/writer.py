@@ -40,17 +40,16 @@ from console.store import ops
 from console.store.db import make_writer_engine
 from console.store.records import (
     delivery_record,
-    event_record,
     inbound_record,
     opt_out_record,
-    request_record,
 )
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Op = Callable[[Session, ops.Touched], Any]
-Convert = Callable[[Any], Any]
+DeliveryConverter = Callable[[Any], DeliveryRecord]
+Convert = Callable[[Any, DeliveryConverter], Any]  # (op result, memoised delivery_record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +112,7 @@ class Writer:
     # -- operations --------------------------------------------------------------------------
     def add_delivery(self, new: NewDelivery) -> asyncio.Future[DeliveryRecord]:
         """Record one outbound message before it is sent."""
-        return self._submit(lambda s, t: ops.add_delivery(s, t, new), delivery_record)
+        return self._submit(lambda s, t: ops.add_delivery(s, t, new), lambda row, d: d(row))
 
     def add_deliveries(self, news: Sequence[NewDelivery]) -> asyncio.Future[list[DeliveryRecord]]:
         """Record many outbound messages in one transaction (a bulk send)."""
@@ -121,7 +120,7 @@ class Writer:
         def op(s: Session, t: ops.Touched) -> list[Any]:
             return [ops.add_delivery(s, t, n) for n in news]
 
-        return self._submit(op, lambda rows: [delivery_record(r) for r in rows])
+        return self._submit(op, lambda rows, d: [d(r) for r in rows])
 
     def record_event(self, ev: EventIn) -> asyncio.Future[EventOutcome]:
         """Append an observation once and advance its delivery's status."""
@@ -138,7 +137,7 @@ class Writer:
         """Move a delivery along the send pipeline (atomically with its event, if any)."""
         return self._submit(
             lambda s, t: ops.transition(s, t, delivery_id, state, sid=sid, event=event),
-            delivery_record,
+            lambda row, d: d(row),
         )
 
     def record_inbound(
@@ -147,7 +146,7 @@ class Writer:
         """Store an inbound SMS once (None for a repeat), with its opt-out/opt-in effect."""
         return self._submit(
             lambda s, t: ops.record_inbound(s, t, msg, opt_out, keyword),
-            lambda row: None if row is None else inbound_record(row),
+            lambda row, _d: None if row is None else inbound_record(row),
         )
 
     def set_opt_out(
@@ -156,12 +155,14 @@ class Writer:
         """Set a number's opt-out state by hand (the operator's decision)."""
         return self._submit(
             lambda s, t: ops.set_opt_out(s, t, number, opted_out, keyword, message_sid),
-            opt_out_record,
+            lambda row, _d: opt_out_record(row),
         )
 
     def log_request(self, req: WebhookRequestIn) -> asyncio.Future[WebhookRequestRecord]:
         """Append a request to the inspector's log (bounded retention)."""
-        return self._submit(lambda s, t: ops.log_request(s, t, req), request_record)
+        return self._submit(
+            lambda s, t: ops.log_request(s, t, req), lambda pending, _d: pending.record()
+        )
 
     # -- machinery ---------------------------------------------------------------------------
     def _submit(
@@ -219,6 +220,7 @@ class Writer:
                         raise _OpFailed from exc
                     results.append(raw)
                     continue
+                touched.write_pending(session)  # earlier ops' rows, before this op's savepoint
                 savepoint = session.begin_nested()
                 mine = ops.Touched(cache=touched.cache)
                 try:
@@ -231,13 +233,21 @@ class Writer:
                     continue
                 touched.merge(mine)
                 results.append(raw)
-            session.flush()
+            touched.write_pending(session)
             ops.prune_requests(session, touched, self._retention)
+            memo: dict[int, DeliveryRecord] = {}
+
+            def drec(row: Any) -> DeliveryRecord:
+                key = id(row)
+                if key not in memo:
+                    memo[key] = delivery_record(row)
+                return memo[key]
+
             converted = [
-                r if isinstance(r, BaseException) else job.convert(r)
+                r if isinstance(r, BaseException) else job.convert(r, drec)
                 for job, r in zip(batch, results, strict=True)
             ]
-            change = _change(touched)
+            change = _change(touched, drec)
             session.commit()
         self.commits += 1
         return converted, change
@@ -247,20 +257,20 @@ class _OpFailed(Exception):
     """An operation raised inside a shared batch; the batch is redone with isolation."""
 
 
-def _outcome(result: ops.EventResult) -> EventOutcome:
+def _outcome(result: ops.EventResult, drec: DeliveryConverter) -> EventOutcome:
     return EventOutcome(
-        event=event_record(result.event) if result.event is not None else None,
-        delivery=delivery_record(result.delivery) if result.delivery is not None else None,
+        event=result.event.record() if result.event is not None else None,
+        delivery=drec(result.delivery) if result.delivery is not None else None,
         duplicate=result.duplicate,
     )
 
 
-def _change(t: ops.Touched) -> StoreChange:
+def _change(t: ops.Touched, drec: DeliveryConverter) -> StoreChange:
     return StoreChange(
-        deliveries=tuple(delivery_record(r) for i, r in t.deliveries.items() if i not in t.removed),
-        events=tuple(event_record(e) for e in t.events),
+        deliveries=tuple(drec(r) for r in t.deliveries.values() if r.id not in t.removed),
+        events=tuple(e.record() for e in t.events),
         inbound=tuple(inbound_record(i) for i in t.inbound),
         opt_outs=tuple(opt_out_record(o) for o in t.opt_outs.values()),
-        requests=tuple(request_record(r) for r in t.requests),
+        requests=tuple(r.record() for r in t.requests),
         removed_deliveries=tuple(sorted(t.removed)),
     )
