@@ -28,6 +28,7 @@ from console.settings import Settings, configure_logging
 from console.store.db import upgrade
 from console.store.queries import Reader
 from console.store.writer import Writer
+from console.tunnel.ngrok import NgrokTunnel
 from console.tunnel.public_url import (
     FixedPublicUrl,
     InvalidPublicUrlError,
@@ -35,27 +36,37 @@ from console.tunnel.public_url import (
     PublicUrlProvider,
     validate_public_url,
 )
-from console.tunnel.state import TunnelState
+from console.tunnel.state import TunnelPhase, TunnelState
 from console.webhooks.app import INBOUND_PATH, STATUS_PATH, VALIDATION_OFF, WebhookServer
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = ENV_VARS["auth_token"]
-ProviderFactory = Callable[[Settings], PublicUrlProvider]
 
 
-def make_provider(settings: Settings) -> PublicUrlProvider:
-    """The public-URL provider for ``settings``: a fixed URL, or none (local only)."""
+ProviderFactory = Callable[[int], PublicUrlProvider]  # the bound local port -> provider
+
+
+def make_provider(settings: Settings, ngrok_authtoken: str | None = None) -> ProviderFactory:
+    """The public-URL provider for ``settings``: fixed URL, ngrok tunnel, or local only.
+
+    Returned as a factory of the bound local port (known once the server listens).
+    """
     if settings.public_url:
         try:
-            return FixedPublicUrl(settings.public_url)
+            fixed = FixedPublicUrl(settings.public_url)
         except InvalidPublicUrlError as exc:
             raise CommandError(f"{exc}; fix --public-url") from None
+        return lambda _port: fixed
     if not settings.tunnel:
-        return LocalOnly(settings.local_url)
-    raise CommandError(
-        "serve cannot start an ngrok tunnel yet: pass --public-url URL (the public base URL "
-        "Twilio calls, e.g. your own ngrok or reverse proxy) or --no-tunnel"
+        return lambda _port: LocalOnly(settings.local_url)
+    return lambda port: NgrokTunnel(
+        port,
+        settings.data_dir,
+        authtoken=ngrok_authtoken,
+        ngrok_path=settings.ngrok_path or None,
+        domain=settings.ngrok_domain or None,
+        region=settings.ngrok_region or None,
     )
 
 
@@ -111,12 +122,13 @@ class ServeInfo:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until interrupted; 0 after a clean shutdown."""
-    provider = make_provider(settings)
-    return asyncio.run(_main(args, settings, provider))
+    make_provider(settings)  # a bad --public-url fails before anything starts
+    return asyncio.run(_main(args, settings))
 
 
-async def _main(args: argparse.Namespace, settings: Settings, provider: PublicUrlProvider) -> int:
+async def _main(args: argparse.Namespace, settings: Settings) -> int:
     creds, warnings = await resolve(SecretStore(), settings.active_profile)
+    provider = make_provider(settings, creds.ngrok_authtoken or None)
     token = creds.auth_token or None
     api_key_only = token is None and creds.uses_api_key
     if settings.validate_signatures and token is None:
@@ -152,7 +164,7 @@ def _ready_printer(args: argparse.Namespace) -> Callable[[ServeInfo], None]:
 
 async def serve(
     settings: Settings,
-    provider: PublicUrlProvider,
+    provider_or_factory: PublicUrlProvider | ProviderFactory,
     auth_token: Callable[[], str | None],
     *,
     ready: Callable[[ServeInfo], None],
@@ -161,17 +173,18 @@ async def serve(
 ) -> int:
     """Run writer, server and provider until ``stop`` is set (or SIGINT/SIGTERM arrives)."""
     stop = stop or asyncio.Event()
+    current: list[PublicUrlProvider] = []
     writer = Writer(settings.db_url)
     reader = Reader(settings.db_url)
     await writer.start()
     server = WebhookServer(
         writer,
         auth_token=auth_token,
-        public_url=lambda: provider.public_url,
+        public_url=lambda: current[0].public_url if current else None,
         host=settings.host,
         port=settings.port,
         validate=settings.validate_signatures,
-        health=lambda: {"tunnel": tunnel_dict(provider.state)},
+        health=lambda: {"tunnel": tunnel_dict(current[0].state)} if current else {},
         database_check=lambda: _probe(reader),
         api_key_only=api_key_only,
     )
@@ -184,13 +197,22 @@ async def serve(
                     f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
                     "choose another --port"
                 ) from None
+            provider = (
+                provider_or_factory(server.port)
+                if callable(provider_or_factory)
+                else provider_or_factory
+            )
+            current.append(provider)
             state = await provider.start()
+            if state.phase is TunnelPhase.FAILED:
+                raise CommandError(f"the tunnel could not start: {state.detail}")
             ready(_info(local, state, settings.validate_signatures))
             await stop.wait()
             log.info("stopping the webhook server")
     finally:
         await server.stop()
-        await provider.stop()
+        for started in current:
+            await started.stop()
         await writer.close()
         reader.close()
     return 0

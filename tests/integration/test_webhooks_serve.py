@@ -24,6 +24,7 @@ from console.settings import Settings
 from console.store.db import sqlite_url, upgrade
 from console.store.queries import Reader
 from console.tunnel.public_url import FixedPublicUrl, LocalOnly
+from tests.fakes import ngrok_standin
 from tests.integration.webhooks_support import (
     STATUS_PATH,
     TOKEN,
@@ -161,12 +162,56 @@ def test_auth_token_from_the_keyring_profile(
     assert json.loads(capsys.readouterr().out)["public_url"] == f"http://127.0.0.1:{port}"
 
 
-def test_tunnel_not_available_in_serve_says_what_to_pass(
-    data_dir: Path, capsys: pytest.CaptureFixture[str]
+async def test_serve_opens_an_ngrok_tunnel_and_validates_against_it(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = cli_main(["serve", "--data-dir", str(data_dir), "--json"])
-    line, _ = _one_line_failure(capsys, code)
-    assert "--public-url" in line and "--no-tunnel" in line
+    """With the tunnel on, serve starts ngrok (the stand-in, driven by the real pyngrok) and
+    a callback signed for the tunnel's public URL, sent through it, is accepted and stored."""
+    for name in (*ngrok_standin.ALL_KNOBS, "NGROK_AUTHTOKEN", "PYNGROK_NGROK_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    link = tmp_path / "bin" / "ngrok"
+    link.parent.mkdir()
+    link.symlink_to(ngrok_standin.WRAPPER)
+    upgrade(settings.db_url)
+    tunneled = Settings(data_dir=settings.data_dir, port=0, ngrok_path=str(link))
+    seen: list[ServeInfo] = []
+    stop = asyncio.Event()
+    answers: list[int] = []
+
+    up = asyncio.Event()
+
+    def ready(info: ServeInfo) -> None:
+        seen.append(info)
+        up.set()
+
+    factory = serve_module.make_provider(tunneled, "2abcDEFtest_token_for_the_standin_0123")
+    task = asyncio.create_task(serve(tunneled, factory, lambda: TOKEN, ready=ready, stop=stop))
+    waiter = asyncio.create_task(up.wait())
+    try:
+        await asyncio.wait({task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        [info] = seen
+        assert info.tunnel.kind == "ngrok" and info.public_url is not None
+        assert info.public_url != info.local_url
+        url = info.public_url + STATUS_PATH
+        params = status_params("SMtunnel", "delivered")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url, data=params, headers={"X-Twilio-Signature": sign(url, params)}
+            ) as resp,
+        ):
+            answers.append(resp.status)
+    finally:
+        stop.set()
+        await task
+    assert answers == [200]
+    reader = Reader(tunneled.db_url)
+    try:
+        delivery = reader.delivery_by_sid("SMtunnel")
+        assert delivery is not None and delivery.status == "delivered"
+    finally:
+        reader.close()
 
 
 def test_bad_public_url_fails(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
