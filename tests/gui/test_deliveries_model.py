@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -170,3 +170,27 @@ def test_find_row_reaches_rows_outside_the_cache(
     assert row == 54 and model.record(54) is not None
     assert model.find_row(row, True, lambda r: r.status == "failed") is None
     assert model.find_row(60, False, lambda r: r.status == "failed") == 54
+
+
+def test_multi_data_answers_like_data(
+    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    rec = live.accept(live.add("+14155550123").id)
+    assert rec.sid is not None
+    live.callback(rec.sid, "failed", 30008)
+    model = loaded_model(qtbot, gui_reader, bridge)
+    roles = [
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.FontRole,
+        SORT_ROLE,
+        STATUS_ROLE,
+    ]
+    for column in range(model.columnCount()):
+        index = model.index(0, column)
+        for role in roles:
+            item = QModelRoleData(role)
+            model.multiData(index, item)
+            assert item.data() == index.data(role), (column, role)
