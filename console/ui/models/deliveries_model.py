@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -102,6 +103,8 @@ class DeliveriesModel(QAbstractTableModel):
         super().__init__(parent)
         self._reader = reader
         self._worker = Worker("deliveries-model", self)
+        self._side = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="deliveries-scan")
+        weakref.finalize(self, self._side.shutdown, wait=False, cancel_futures=True)
         self._page_size = page_size
         self._max_pages = max_pages
         self._filter = DeliveryFilter()
@@ -166,15 +169,20 @@ class DeliveriesModel(QAbstractTableModel):
         flt, sort, desc, size = self._filter, self._sort, self._descending, self._page_size
         reader = self._reader
 
+        side = self._side
+
         def job() -> _Snapshot:
             newest = reader.deliveries(DeliveryFilter(), sort="id", descending=True, limit=1)
-            count = reader.count_deliveries(flt)
+            # a free-text filter scans the whole table: count, first and last row in parallel
+            counted = side.submit(reader.count_deliveries, flt)
+            tail = side.submit(reader.deliveries, flt, sort=sort, descending=not desc, limit=1)
             first = reader.deliveries(flt, sort=sort, descending=desc, limit=size)
+            count = counted.result()
             if len(first) < size:
+                tail.cancel()
                 last = first[-1] if first else None
             else:
-                tail = reader.deliveries(flt, sort=sort, descending=not desc, limit=1)
-                last = tail[0] if tail else None
+                last = next(iter(tail.result()), None)
             max_id = newest[0].id if newest else 0
             return _Snapshot(flt, sort, desc, max(count, len(first)), first, last, max_id)
 
@@ -228,6 +236,7 @@ class DeliveriesModel(QAbstractTableModel):
     def shutdown(self) -> None:
         """Stop the background reads (the window is closing)."""
         self._worker.shutdown()
+        self._side.shutdown(wait=False, cancel_futures=True)
 
     # -- Qt model interface ----------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

@@ -74,6 +74,7 @@ class Worker(QObject):
         self._callbacks: dict[int, Callbacks] = {}
         self._deliver.connect(self._run_callback, Qt.ConnectionType.QueuedConnection)
         self.destroyed.connect(functools.partial(_close, self._gate))
+        weakref.finalize(self, self._executor.shutdown, wait=False, cancel_futures=True)
 
     def submit(
         self,
