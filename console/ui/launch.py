@@ -16,7 +16,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMessageLogContext, QObject, QtMsgType, Signal, qInstallMessageHandler
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QObject,
+    Qt,
+    QtMsgType,
+    Signal,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.core import Core
@@ -106,12 +113,15 @@ class GuiApp(QObject):
         self.window: MainWindow | None = None
         self.error_box: QMessageBox | None = None
         self._wants_front = False
+        self._following_scheme = False
 
     def start(self) -> None:
         """Start the runtime and the services; the window follows when they run."""
         self.instance.listen()
         self.instance.activated.connect(self._activate)
         apply_theme(self.app, self.settings.theme)
+        self.app.styleHints().colorSchemeChanged.connect(self._color_scheme_changed)
+        self._following_scheme = True
         self.runtime.start()
         self.core = Core(
             self.settings, publish=self.bridge.publish, publish_state=self.bridge.publish_state
@@ -147,6 +157,11 @@ class GuiApp(QObject):
         box.open()
         self.failed.emit(text)
 
+    def _color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        theme = self.core.settings.theme if self.core is not None else self.settings.theme
+        if theme == "system":  # follow the desktop switching between light and dark
+            apply_theme(self.app, theme)
+
     def _activate(self) -> None:
         if self.window is not None:
             self.window.activate()
@@ -155,6 +170,9 @@ class GuiApp(QObject):
 
     def shutdown(self) -> None:
         """Close the window, stop the services, then the runtime (idempotent)."""
+        if self._following_scheme:
+            self.app.styleHints().colorSchemeChanged.disconnect(self._color_scheme_changed)
+            self._following_scheme = False
         if self.window is not None:
             self.window.close()
         if self.core is not None and self.runtime.running:

@@ -8,7 +8,6 @@ panels, the bridge and actions are connected.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,7 @@ from console.runtime import Bridge, Runtime
 from console.settings import Settings
 from console.ui.compose import ComposePanel
 from console.ui.deliveries import DeliveriesPanel
+from console.ui.doctor_panel import DoctorPanel
 from console.ui.inbox import InboxPanel
 from console.ui.inspector import InspectorPanel
 from console.ui.notify import FailureNotifier
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel(core, runtime, bridge, self)
         self.stats = StatsPanel(reader, bridge, self)
         self.trial = TrialPanel(core, runtime, bridge, self)
-        self.doctor = self._doctor_panel()
+        self.doctor = DoctorPanel(core, runtime, bridge, self)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("compose", "Compose", self.compose, Qt.DockWidgetArea.LeftDockWidgetArea)
         right = Qt.DockWidgetArea.RightDockWidgetArea
@@ -104,8 +104,7 @@ class MainWindow(QMainWindow):
             ("doctor", "Doctor", self.doctor),
             ("trial", "Trial numbers", self.trial),
         ):
-            if panel is not None:
-                self._dock(key, title, panel, right)
+            self._dock(key, title, panel, right)
         right_docks = [d for k, d in self.docks.items() if k != "compose"]
         for other in right_docks[1:]:
             self.tabifyDockWidget(right_docks[0], other)
@@ -122,18 +121,6 @@ class MainWindow(QMainWindow):
         self._restore_layout()
 
     # -- construction ----------------------------------------------------------------------------
-    def _doctor_panel(self) -> QWidget | None:
-        """The doctor panel (console/ui/doctor_panel.py), when this build has it."""
-        try:
-            module = importlib.import_module("console.ui.doctor_panel")
-        except ModuleNotFoundError as exc:
-            if exc.name != "console.ui.doctor_panel":
-                raise
-            log.info("no doctor panel in this build; the Doctor dock is left out")
-            return None
-        panel: QWidget = module.DoctorPanel(self.core, self.runtime, self.bridge, self)
-        return panel
-
     def _dock(self, key: str, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{key}")

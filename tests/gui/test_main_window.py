@@ -208,5 +208,6 @@ def test_controls_have_accessible_names(gui: GuiApp) -> None:
         "Inbox",
         "Webhook inspector",
         "Statistics",
+        "Doctor",
         "Trial numbers",
     }
