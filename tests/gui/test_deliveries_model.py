@@ -188,9 +188,10 @@ def test_multi_data_answers_like_data(
         SORT_ROLE,
         STATUS_ROLE,
     ]
+    items = {role: QModelRoleData(role) for role in roles}  # reused, as Qt's delegates do
     for column in range(model.columnCount()):
         index = model.index(0, column)
-        for role in roles:
-            item = QModelRoleData(role)
+        for role, item in items.items():
             model.multiData(index, item)
             assert item.data() == index.data(role), (column, role)
+    assert items[Qt.ItemDataRole.TextAlignmentRole].data() is None  # cleared after Seg.

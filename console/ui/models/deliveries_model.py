@@ -275,7 +275,9 @@ class DeliveriesModel(QAbstractTableModel):
         )
         for item in items:
             value = cell(rec, column, item.role())
-            if value is not None:
+            if value is None:
+                item.clearData()  # the caller reuses its span: clear what an earlier cell set
+            else:
                 item.setData(value)
 
     def headerData(
