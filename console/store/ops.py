@@ -1,259 +1,58 @@
 """The write operations, as plain functions on a Session. Only the writer's thread calls them.
 
-Each operation notes what it touched in a :class:`Touched` collector; the writer turns that into
-one :class:`~console.domain.model.StoreChange` per committed batch.
+Each operation notes what it touched in a :class:`~console.store.batch.Touched` collector; the
+writer writes that with Core and turns it into one :class:`~console.domain.model.StoreChange` per
+committed batch. Deliveries are :class:`~console.store.pending.DeliveryRow` values, not ORM
+objects; inbound messages and opt-outs (rare) stay ORM rows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from console.domain import status as st
 from console.domain.model import (
     EventIn,
-    EventRecord,
     EventSource,
     InboundIn,
     NewDelivery,
     SendState,
-    Verdict,
     WebhookRequestIn,
-    WebhookRequestRecord,
     utcnow,
 )
-from console.store.models import (
-    Base,
-    Delivery,
-    DeliveryEvent,
-    InboundMessage,
-    OptOut,
-    WebhookRequest,
+from console.store.batch import Cache, Touched, by_id, by_sid, dedup_key, seen
+from console.store.models import InboundMessage, OptOut, WebhookRequest
+from console.store.pending import (
+    DELIVERIES,
+    EVENTS,
+    DeliveryRow,
+    PendingEvent,
+    PendingRequest,
 )
 
-
-@dataclass
-class Cache:
-    """Per-batch lookups, prefetched in bulk so that each operation needs no query of its own.
-
-    ``by_sid`` maps a SID to its delivery, or to None when the database has none; ``keys`` holds
-    the dedup keys known to exist (in the database or added by this batch); ``checked`` the keys
-    whose absence from the database was established by the prefetch.
-    """
-
-    by_sid: dict[str, Delivery | None] = field(default_factory=dict)
-    keys: set[str] = field(default_factory=set)
-    checked: set[str] = field(default_factory=set)
-
-
-# Plain Core INSERTs, one multi-row statement per batch. RETURNING's row order is not promised,
-# but the ids themselves are assigned in VALUES order (SQLite rowids, PostgreSQL sequences), so
-# the sorted ids line up with the rows as given.
-_EVENTS = Base.metadata.tables[DeliveryEvent.__tablename__]
-_REQUESTS = Base.metadata.tables[WebhookRequest.__tablename__]
-_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
-_INSERT_REQUEST = insert(_REQUESTS).returning(_REQUESTS.c.id)
-
-
-def _insert_ids(s: Session, stmt: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` in one go and return their ids in the order of ``rows``."""
-    return sorted(s.connection().execute(stmt, rows).scalars().all())
-
-
-@dataclass(slots=True)
-class PendingEvent:
-    """An event row to insert with the batch's bulk INSERT (cheaper than an ORM object)."""
-
-    values: dict[str, Any]
-    delivery: Delivery | None
-    id: int | None = None
-
-    def record(self) -> EventRecord:
-        """The frozen record (after the insert assigned the id)."""
-        v = self.values
-        assert self.id is not None, "the event has not been written yet"
-        return EventRecord(
-            id=self.id,
-            delivery_id=self.delivery.id if self.delivery is not None else None,
-            message_sid=v["message_sid"],
-            source=EventSource(v["source"]),
-            status=v["status"],
-            applied=v["applied"],
-            error_code=v["error_code"],
-            error_message=v["error_message"],
-            payload=v["payload"],
-            signature=Verdict(v["signature"]) if v["signature"] else None,
-            received_at=v["received_at"],
-        )
-
-
-@dataclass(slots=True)
-class PendingRequest:
-    """A webhook-log row to insert with the batch's bulk INSERT."""
-
-    request: WebhookRequestIn
-    id: int | None = None
-
-    def values(self) -> dict[str, Any]:
-        """The column values of the row."""
-        r = self.request
-        return {
-            "method": r.method,
-            "path": r.path,
-            "query": r.query,
-            "headers": json.dumps([list(h) for h in r.headers]),
-            "body": r.body,
-            "remote": r.remote,
-            "status_code": r.status_code,
-            "verdict": r.verdict.value if r.verdict else None,
-            "diagnosis": r.diagnosis,
-            "checked_url": r.checked_url,
-            "response_body": r.response_body,
-            "duration_ms": r.duration_ms,
-            "received_at": r.received_at,
-        }
-
-    def record(self) -> WebhookRequestRecord:
-        """The frozen record (after the insert assigned the id)."""
-        assert self.id is not None, "the request has not been written yet"
-        r = self.request
-        return WebhookRequestRecord(
-            id=self.id,
-            method=r.method,
-            path=r.path,
-            query=r.query,
-            headers=r.headers,
-            body=r.body,
-            remote=r.remote,
-            status_code=r.status_code,
-            verdict=r.verdict,
-            diagnosis=r.diagnosis,
-            checked_url=r.checked_url,
-            response_body=r.response_body,
-            duration_ms=r.duration_ms,
-            received_at=r.received_at,
-        )
-
-
-@dataclass
-class Touched:
-    """What a batch of operations changed (rows are converted to records after the flush).
-
-    ``deliveries`` is keyed by Python object identity so that rows need no flush to get an id.
-    """
-
-    deliveries: dict[int, Delivery] = field(default_factory=dict)
-    removed: set[int] = field(default_factory=set)
-    events: list[PendingEvent] = field(default_factory=list)
-    inbound: list[InboundMessage] = field(default_factory=list)
-    opt_outs: dict[str, OptOut] = field(default_factory=dict)
-    requests: list[PendingRequest] = field(default_factory=list)
-    cache: Cache = field(default_factory=Cache)
-
-    def write_pending(self, s: Session) -> None:
-        """Flush the ORM rows, then bulk-insert the pending events and requests (once each)."""
-        s.flush()
-        events = [e for e in self.events if e.id is None]
-        if events:
-            rows = [
-                {**e.values, "delivery_id": e.delivery.id if e.delivery else None} for e in events
-            ]
-            ids = _insert_ids(s, _INSERT_EVENT, rows)
-            for pending, new_id in zip(events, ids, strict=True):
-                pending.id = new_id
-        requests = [r for r in self.requests if r.id is None]
-        if requests:
-            ids = _insert_ids(s, _INSERT_REQUEST, [r.values() for r in requests])
-            for pending_request, new_id in zip(requests, ids, strict=True):
-                pending_request.id = new_id
-
-    def touch(self, row: Delivery) -> None:
-        """Note that ``row`` changed."""
-        self.deliveries[id(row)] = row
-
-    def merge(self, other: Touched) -> None:
-        """Add what ``other`` touched (an operation that committed its savepoint)."""
-        self.deliveries.update(other.deliveries)
-        self.removed |= other.removed
-        self.events.extend(other.events)
-        self.inbound.extend(other.inbound)
-        self.opt_outs.update(other.opt_outs)
-        self.requests.extend(other.requests)
-
-
-def prefetch(s: Session, cache: Cache, events: list[EventIn]) -> None:
-    """Load, in a few queries, the deliveries and dedup keys a batch of events will look up."""
-    sids = sorted({ev.message_sid for ev in events if ev.message_sid} - cache.by_sid.keys())
-    keys = sorted({dedup_key(ev) for ev in events} - cache.keys - cache.checked)
-    for start in range(0, len(sids), 500):
-        chunk = sids[start : start + 500]
-        for sid in chunk:
-            cache.by_sid[sid] = None
-        for row in s.scalars(select(Delivery).where(Delivery.sid.in_(chunk))):
-            assert row.sid is not None
-            cache.by_sid[row.sid] = row
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        cache.checked.update(chunk)
-        cache.keys.update(
-            s.scalars(select(DeliveryEvent.dedup_key).where(DeliveryEvent.dedup_key.in_(chunk)))
-        )
-
-
-def _by_sid(s: Session, cache: Cache, sid: str) -> Delivery | None:
-    if sid not in cache.by_sid:
-        cache.by_sid[sid] = s.scalars(select(Delivery).where(Delivery.sid == sid)).first()
-    return cache.by_sid[sid]
-
-
-def _seen(s: Session, cache: Cache, key: str) -> bool:
-    if key in cache.keys:
-        return True
-    if key in cache.checked:
-        return False
-    cache.checked.add(key)
-    found = s.scalars(select(DeliveryEvent.id).where(DeliveryEvent.dedup_key == key)).first()
-    if found is not None:
-        cache.keys.add(key)
-    return found is not None
+__all__ = ["Cache", "EventResult", "Touched", "dedup_key"]
 
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
-    """What recording one event did: the rows are converted by the writer after the flush."""
+    """What recording one event did: the rows are converted by the writer after the write."""
 
     event: PendingEvent | None
-    delivery: Delivery | None
+    delivery: DeliveryRow | None
     duplicate: bool
 
 
-_SOURCE_CLASS = {
-    EventSource.CALLBACK: "cb",
-    EventSource.SIMULATOR: "cb",
-    EventSource.API: "api",
-    EventSource.POLL: "poll",
-    EventSource.CONSOLE: "console",
-}
-
-
-def dedup_key(ev: EventIn) -> str:
-    """Events with the same key are one observation (a repeated callback, an unchanged poll)."""
-    target = ev.message_sid or f"id:{ev.delivery_id}"
-    raw = f"{target}|{_SOURCE_CLASS[ev.source]}|{ev.status}|{ev.error_code or ''}"
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def add_delivery(s: Session, touched: Touched, new: NewDelivery) -> Delivery:
-    """Record an outbound message before anything is sent (its id is set at the next flush)."""
+def add_delivery(s: Session, touched: Touched, new: NewDelivery) -> DeliveryRow:
+    """Record an outbound message before anything is sent (its id is set at the next write)."""
     now = utcnow()
     status = st.Status.REJECTED if new.send_state is SendState.REJECTED else st.Status.PENDING
-    row = Delivery(
+    row = DeliveryRow(
+        id=None,
         sid=None,
         to_number=new.to,
         from_number=new.from_,
@@ -266,20 +65,27 @@ def add_delivery(s: Session, touched: Touched, new: NewDelivery) -> Delivery:
         status=status.value,
         status_rank=st.rank(status),
         send_state=new.send_state.value,
+        error_code=None,
+        error_message=None,
+        price=None,
+        price_unit=None,
         batch_id=new.batch_id,
         created_at=now,
         updated_at=now,
         final_at=now if st.is_final(status) else None,
     )
-    s.add(row)
     touched.touch(row)
     return row
 
 
-def _external_delivery(s: Session, cache: Cache, ev: EventIn) -> Delivery:
+_PENDING_RANK = st.rank(st.Status.PENDING)
+
+
+def _external_delivery(cache: Cache, ev: EventIn, now: datetime) -> DeliveryRow:
     """A delivery for a SID the console did not send (another tool, or not yet recorded)."""
-    now = utcnow()
-    row = Delivery(
+    assert ev.message_sid is not None
+    row = DeliveryRow(
+        id=None,
         sid=ev.message_sid,
         to_number=ev.to or "",
         from_number=ev.from_,
@@ -290,64 +96,70 @@ def _external_delivery(s: Session, cache: Cache, ev: EventIn) -> Delivery:
         segments=ev.segments or 0,
         encoding="",
         status=st.Status.PENDING.value,
-        status_rank=st.rank(st.Status.PENDING),
+        status_rank=_PENDING_RANK,
         send_state=SendState.EXTERNAL.value,
+        error_code=None,
+        error_message=None,
+        price=None,
+        price_unit=None,
+        batch_id=None,
         created_at=ev.received_at,
         updated_at=now,
+        final_at=None,
     )
-    s.add(row)
-    assert ev.message_sid is not None
     cache.by_sid[ev.message_sid] = row
     return row
 
 
-def _apply(row: Delivery, status: st.Status | None, ev: EventIn, now: datetime) -> None:
+_FILLED = ("price", "price_unit", "from_number", "messaging_service_sid", "account_sid", "body")
+
+
+def _apply(row: DeliveryRow, status: st.Status | None, ev: EventIn, now: datetime) -> None:
     """Apply one observation to the delivery's derived fields (forward-only)."""
     if status is not None:
         current = st.Status(row.status)
         new = st.advance(current, status)
         if new is not current:
-            row.status = new.value
-            row.status_rank = st.rank(new)
+            row.set("status", new.value)
+            row.set("status_rank", st.rank(new))
             if st.is_final(new) and row.final_at is None:
-                row.final_at = ev.received_at
+                row.set("final_at", ev.received_at)
         if (
             new is status
             and ev.error_code
             and (new is not current or row.error_code is None or ev.error_code > row.error_code)
         ):
-            row.error_code = ev.error_code
-            row.error_message = ev.error_message
-    for attr, value in (
-        ("price", ev.price),
-        ("price_unit", ev.price_unit),
-        ("from_number", ev.from_),
-        ("messaging_service_sid", ev.messaging_service_sid),
-        ("account_sid", ev.account_sid),
-        ("body", ev.body),
+            row.set("error_code", ev.error_code)
+            row.set("error_message", ev.error_message)
+    for attr, value in zip(
+        _FILLED,
+        (ev.price, ev.price_unit, ev.from_, ev.messaging_service_sid, ev.account_sid, ev.body),
+        strict=True,
     ):
         if value and not getattr(row, attr):
-            setattr(row, attr, value)
+            row.set(attr, value)
     if ev.segments and not row.segments:
-        row.segments = ev.segments
+        row.set("segments", ev.segments)
     if not row.to_number and ev.to:
-        row.to_number = ev.to
-    row.updated_at = now
+        row.set("to_number", ev.to)
+    row.set("updated_at", now)
 
 
 def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
     """Append an observation (once) and advance its delivery's status."""
     now = utcnow()
     cache = touched.cache
-    row: Delivery | None = None
+    conn = s.connection()
+    row: DeliveryRow | None = None
     if ev.delivery_id is not None:
-        row = s.get(Delivery, ev.delivery_id)
+        row = by_id(conn, cache, ev.delivery_id)
     elif ev.message_sid:
-        row = _by_sid(s, cache, ev.message_sid)
+        row = by_sid(conn, cache, ev.message_sid)
         if row is None:
-            row = _external_delivery(s, cache, ev)
+            row = _external_delivery(cache, ev, now)
+            touched.touch(row)
     key = dedup_key(ev)
-    if _seen(s, cache, key):
+    if seen(conn, cache, key):
         if row is not None and (ev.price and not row.price):
             _apply(row, None, ev, now)
             touched.touch(row)
@@ -384,68 +196,78 @@ def transition(
     *,
     sid: str | None = None,
     event: EventIn | None = None,
-) -> Delivery:
+) -> DeliveryRow:
     """Move a delivery along the send pipeline, optionally with the event that caused it.
 
     Giving a SID adopts any events (and the stand-in delivery) recorded for it before the
     create() response was recorded: a callback can beat the API answer.
     """
-    row = s.get(Delivery, delivery_id)
+    row = by_id(s.connection(), touched.cache, delivery_id)
     if row is None:
         raise LookupError(f"no delivery with id {delivery_id}")
-    row.send_state = state.value
-    row.updated_at = utcnow()
+    row.set("send_state", state.value)
+    row.set("updated_at", utcnow())
     touched.touch(row)
     if sid and row.sid != sid:
         _adopt(s, touched, row, sid)
     if event is not None:
-        record_event(s, touched, _with_delivery(event, row.id))
+        record_event(s, touched, replace(event, delivery_id=row.id))
     return row
 
 
-def _with_delivery(ev: EventIn, delivery_id: int) -> EventIn:
-    from dataclasses import replace
-
-    return replace(ev, delivery_id=delivery_id)
-
-
-def _adopt(s: Session, touched: Touched, row: Delivery, sid: str) -> None:
+def _adopt(s: Session, touched: Touched, row: DeliveryRow, sid: str) -> None:
     """Give ``row`` its SID and take over everything recorded earlier under that SID."""
     touched.write_pending(s)  # the bulk UPDATEs below must see this batch's rows
-    stand_in = _by_sid(s, touched.cache, sid)
+    conn = s.connection()
+    stand_in = by_sid(conn, touched.cache, sid)
     if stand_in is not None and stand_in is not row:
-        s.execute(
-            update(DeliveryEvent)
-            .where(DeliveryEvent.delivery_id == stand_in.id)
-            .values(delivery_id=row.id)
+        assert stand_in.id is not None
+        conn.execute(
+            update(EVENTS).where(EVENTS.c.delivery_id == stand_in.id).values(delivery_id=row.id)
         )
         for pending in touched.events:
             if pending.delivery is stand_in:
                 pending.delivery = row
         touched.removed.add(stand_in.id)
         touched.deliveries.pop(id(stand_in), None)
-        s.delete(stand_in)
-        s.flush()
-    row.sid = sid
-    touched.cache.by_sid[sid] = row
-    s.execute(
-        update(DeliveryEvent)
-        .where(DeliveryEvent.message_sid == sid, DeliveryEvent.delivery_id.is_(None))
+        touched.cache.forget(stand_in)
+        conn.execute(delete(DELIVERIES).where(DELIVERIES.c.id == stand_in.id))
+    row.set("sid", sid)
+    touched.cache.add(row)
+    conn.execute(
+        update(EVENTS)
+        .where(EVENTS.c.message_sid == sid, EVENTS.c.delivery_id.is_(None))
         .values(delivery_id=row.id)
     )
-    for ev_row in s.scalars(
-        select(DeliveryEvent).where(DeliveryEvent.delivery_id == row.id).order_by(DeliveryEvent.id)
-    ):
-        ev_row.message_sid = ev_row.message_sid or sid
+    conn.execute(
+        update(EVENTS)
+        .where(EVENTS.c.delivery_id == row.id, EVENTS.c.message_sid.is_(None))
+        .values(message_sid=sid)
+    )
+    for pending in touched.events:
+        if pending.delivery is row and pending.values["message_sid"] is None:
+            pending.values["message_sid"] = sid
+    history = conn.execute(
+        select(
+            EVENTS.c.source,
+            EVENTS.c.status,
+            EVENTS.c.error_code,
+            EVENTS.c.error_message,
+            EVENTS.c.received_at,
+        )
+        .where(EVENTS.c.delivery_id == row.id)
+        .order_by(EVENTS.c.id)
+    )
+    for source, status, error_code, error_message, received_at in history:
         _apply(
             row,
-            st.parse(ev_row.status),
+            st.parse(status),
             EventIn(
-                source=EventSource(ev_row.source),
-                status=ev_row.status,
-                error_code=ev_row.error_code,
-                error_message=ev_row.error_message,
-                received_at=ev_row.received_at,
+                source=EventSource(source),
+                status=status,
+                error_code=error_code,
+                error_message=error_message,
+                received_at=received_at,
             ),
             utcnow(),
         )

@@ -37,19 +37,17 @@ from console.domain.model import (
     WebhookRequestRecord,
 )
 from console.store import ops
+from console.store.batch import Touched, recover
+from console.store.batch import prefetch as batch_prefetch
 from console.store.db import make_writer_engine
-from console.store.records import (
-    delivery_record,
-    inbound_record,
-    opt_out_record,
-)
+from console.store.pending import DeliveryRow, PendingRequest
+from console.store.records import inbound_record, opt_out_record
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Op = Callable[[Session, ops.Touched], Any]
-DeliveryConverter = Callable[[Any], DeliveryRecord]
-Convert = Callable[[Any, DeliveryConverter], Any]  # (op result, memoised delivery_record)
+DeliveryConverter = Callable[[DeliveryRow], DeliveryRecord]
+Convert = Callable[[Any, DeliveryConverter], Any]  # (op result, memoised delivery record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +61,21 @@ class EventOutcome:
 
 @dataclass(slots=True)
 class _Job:
-    op: Op
+    """One queued write: ``op(session, touched, *args)``, and optionally a request-log entry
+    written in the same savepoint (a webhook's event and its log entry commit together)."""
+
+    op: Callable[..., Any]
+    args: tuple[Any, ...]
     convert: Convert
     future: asyncio.Future[Any]
     hint: EventIn | None = None  # lets the batch prefetch what the op will look up
+    request: WebhookRequestIn | None = None
+
+    def run(self, session: Session, touched: Touched) -> Any:
+        raw = self.op(session, touched, *self.args)
+        if self.request is not None:
+            ops.log_request(session, touched, self.request)
+        return raw
 
 
 class WriterClosed(RuntimeError):
@@ -112,19 +121,21 @@ class Writer:
     # -- operations --------------------------------------------------------------------------
     def add_delivery(self, new: NewDelivery) -> asyncio.Future[DeliveryRecord]:
         """Record one outbound message before it is sent."""
-        return self._submit(lambda s, t: ops.add_delivery(s, t, new), lambda row, d: d(row))
+        return self._submit(ops.add_delivery, (new,), _delivery)
 
     def add_deliveries(self, news: Sequence[NewDelivery]) -> asyncio.Future[list[DeliveryRecord]]:
         """Record many outbound messages in one transaction (a bulk send)."""
+        return self._submit(_add_all, (tuple(news),), _deliveries)
 
-        def op(s: Session, t: ops.Touched) -> list[Any]:
-            return [ops.add_delivery(s, t, n) for n in news]
+    def record_event(
+        self, ev: EventIn, *, logged: WebhookRequestIn | None = None
+    ) -> asyncio.Future[EventOutcome]:
+        """Append an observation once and advance its delivery's status.
 
-        return self._submit(op, lambda rows, d: [d(r) for r in rows])
-
-    def record_event(self, ev: EventIn) -> asyncio.Future[EventOutcome]:
-        """Append an observation once and advance its delivery's status."""
-        return self._submit(lambda s, t: ops.record_event(s, t, ev), _outcome, hint=ev)
+        ``logged`` is the webhook request that carried the event: its log entry is written in
+        the same unit (both or neither), so one future covers the pair.
+        """
+        return self._submit(ops.record_event, (ev,), _outcome, hint=ev, request=logged)
 
     def transition(
         self,
@@ -135,44 +146,47 @@ class Writer:
         event: EventIn | None = None,
     ) -> asyncio.Future[DeliveryRecord]:
         """Move a delivery along the send pipeline (atomically with its event, if any)."""
-        return self._submit(
-            lambda s, t: ops.transition(s, t, delivery_id, state, sid=sid, event=event),
-            lambda row, d: d(row),
-        )
+        return self._submit(_transition, (delivery_id, state, sid, event), _delivery)
 
     def record_inbound(
-        self, msg: InboundIn, *, opt_out: bool | None = None, keyword: str | None = None
+        self,
+        msg: InboundIn,
+        *,
+        opt_out: bool | None = None,
+        keyword: str | None = None,
+        logged: WebhookRequestIn | None = None,
     ) -> asyncio.Future[InboundRecord | None]:
-        """Store an inbound SMS once (None for a repeat), with its opt-out/opt-in effect."""
-        return self._submit(
-            lambda s, t: ops.record_inbound(s, t, msg, opt_out, keyword),
-            lambda row, _d: None if row is None else inbound_record(row),
-        )
+        """Store an inbound SMS once (None for a repeat), with its opt-out/opt-in effect.
+
+        ``logged``: the webhook request that carried it, logged in the same unit.
+        """
+        return self._submit(ops.record_inbound, (msg, opt_out, keyword), _inbound, request=logged)
 
     def set_opt_out(
         self, number: str, opted_out: bool, keyword: str, message_sid: str | None = None
     ) -> asyncio.Future[OptOutRecord]:
         """Set a number's opt-out state by hand (the operator's decision)."""
-        return self._submit(
-            lambda s, t: ops.set_opt_out(s, t, number, opted_out, keyword, message_sid),
-            lambda row, _d: opt_out_record(row),
-        )
+        return self._submit(ops.set_opt_out, (number, opted_out, keyword, message_sid), _opt_out)
 
     def log_request(self, req: WebhookRequestIn) -> asyncio.Future[WebhookRequestRecord]:
         """Append a request to the inspector's log (bounded retention)."""
-        return self._submit(
-            lambda s, t: ops.log_request(s, t, req), lambda pending, _d: pending.record()
-        )
+        return self._submit(ops.log_request, (req,), _request)
 
     # -- machinery ---------------------------------------------------------------------------
     def _submit(
-        self, op: Op, convert: Convert, *, hint: EventIn | None = None
+        self,
+        op: Callable[..., Any],
+        args: tuple[Any, ...],
+        convert: Convert,
+        *,
+        hint: EventIn | None = None,
+        request: WebhookRequestIn | None = None,
     ) -> asyncio.Future[Any]:
         """Queue a write now (so its order is the call order); the future resolves at commit."""
         if self._closed:
             raise WriterClosed("the database writer is closed; the write was not accepted")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(op, convert, future, hint))
+        self._queue.put_nowait(_Job(op, args, convert, future, hint, request))
         return future
 
     async def _run(self) -> None:
@@ -208,28 +222,29 @@ class Writer:
             return self._apply_all(batch, isolate=True)
 
     def _apply_all(self, batch: list[_Job], *, isolate: bool) -> tuple[list[Any], StoreChange]:
-        touched = ops.Touched()
+        touched = Touched()
         results: list[Any] = []
         with Session(self._engine, expire_on_commit=False, autoflush=False) as session:
-            ops.prefetch(session, touched.cache, [j.hint for j in batch if j.hint is not None])
+            batch_prefetch(
+                session.connection(), touched.cache, [j.hint for j in batch if j.hint is not None]
+            )
             for job in batch:
                 if not isolate:
                     try:
-                        raw = job.op(session, touched)
+                        results.append(job.run(session, touched))
                     except Exception as exc:
                         raise _OpFailed from exc
-                    results.append(raw)
                     continue
-                touched.write_pending(session)  # earlier ops' rows, before this op's savepoint
                 savepoint = session.begin_nested()
-                mine = ops.Touched(cache=touched.cache)
+                mine = Touched(cache=touched.cache)
                 try:
-                    raw = job.op(session, mine)
+                    raw = job.run(session, mine)
+                    mine.write_pending(session)  # inside the savepoint: its failure is this op's
                     savepoint.commit()
                 except Exception as exc:
                     savepoint.rollback()
                     results.append(exc)
-                    touched.cache = ops.Cache()  # it may hold rows the rollback discarded
+                    touched.cache = recover(session.connection(), touched.cache)
                     continue
                 touched.merge(mine)
                 results.append(raw)
@@ -237,11 +252,11 @@ class Writer:
             ops.prune_requests(session, touched, self._retention)
             memo: dict[int, DeliveryRecord] = {}
 
-            def drec(row: Any) -> DeliveryRecord:
-                key = id(row)
-                if key not in memo:
-                    memo[key] = delivery_record(row)
-                return memo[key]
+            def drec(row: DeliveryRow) -> DeliveryRecord:
+                record = memo.get(id(row))
+                if record is None:
+                    record = memo[id(row)] = row.record()
+                return record
 
             converted = [
                 r if isinstance(r, BaseException) else job.convert(r, drec)
@@ -257,6 +272,41 @@ class _OpFailed(Exception):
     """An operation raised inside a shared batch; the batch is redone with isolation."""
 
 
+def _add_all(s: Session, t: Touched, news: tuple[NewDelivery, ...]) -> list[DeliveryRow]:
+    return [ops.add_delivery(s, t, n) for n in news]
+
+
+def _transition(
+    s: Session,
+    t: Touched,
+    delivery_id: int,
+    state: SendState,
+    sid: str | None,
+    event: EventIn | None,
+) -> DeliveryRow:
+    return ops.transition(s, t, delivery_id, state, sid=sid, event=event)
+
+
+def _delivery(row: DeliveryRow, drec: DeliveryConverter) -> DeliveryRecord:
+    return drec(row)
+
+
+def _deliveries(rows: list[DeliveryRow], drec: DeliveryConverter) -> list[DeliveryRecord]:
+    return [drec(r) for r in rows]
+
+
+def _inbound(row: Any, _drec: DeliveryConverter) -> InboundRecord | None:
+    return None if row is None else inbound_record(row)
+
+
+def _opt_out(row: Any, _drec: DeliveryConverter) -> OptOutRecord:
+    return opt_out_record(row)
+
+
+def _request(pending: PendingRequest, _drec: DeliveryConverter) -> WebhookRequestRecord:
+    return pending.record()
+
+
 def _outcome(result: ops.EventResult, drec: DeliveryConverter) -> EventOutcome:
     return EventOutcome(
         event=result.event.record() if result.event is not None else None,
@@ -265,9 +315,11 @@ def _outcome(result: ops.EventResult, drec: DeliveryConverter) -> EventOutcome:
     )
 
 
-def _change(t: ops.Touched, drec: DeliveryConverter) -> StoreChange:
+def _change(t: Touched, drec: DeliveryConverter) -> StoreChange:
     return StoreChange(
-        deliveries=tuple(drec(r) for r in t.deliveries.values() if r.id not in t.removed),
+        deliveries=tuple(
+            drec(r) for r in t.deliveries.values() if r.id is not None and r.id not in t.removed
+        ),
         events=tuple(e.record() for e in t.events),
         inbound=tuple(inbound_record(i) for i in t.inbound),
         opt_outs=tuple(opt_out_record(o) for o in t.opt_outs.values()),

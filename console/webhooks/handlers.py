@@ -2,9 +2,10 @@
 
 Every request, good or bad, is one entry in the request log. The order of checks is: method
 (405), content type (415), size (413), body encoding (400), signature (403, nothing applied),
-required fields (400). A valid callback's event and its log entry are queued together, so the
-200 waits for the one commit holding both; only then is it sent — an acknowledged callback is
-durable. When the writer fails (disk full, database gone) the answer is 503 so Twilio retries.
+required fields (400). A valid callback's event and its log entry are one writer operation
+(both or neither), so the 200 waits for the one commit holding both; only then is it sent — an
+acknowledged callback is durable. When the writer fails (disk full, database gone) the answer
+is 503 so Twilio retries, and the log says so.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from twilio.twiml.messaging_response import MessagingResponse
 
-from console.domain.model import EventSource
+from console.domain.model import EventSource, WebhookRequestIn
 from console.store.writer import Writer, WriterClosed
 from console.webhooks.fields import BadCallback, inbound_message, status_event
 from console.webhooks.forms import ACCEPTED_TYPES, Body, BodyError, parse_body
@@ -81,8 +82,7 @@ class Endpoints:
             return await self._refuse(ex, _Refused(400, f"Bad Request: {exc}"))
         return await self._commit(
             ex,
-            self._writer.record_event,
-            event,
+            lambda logged: self._writer.record_event(event, logged=logged),
             web.Response(status=200, text="", content_type=TEXT),
         )
 
@@ -100,15 +100,15 @@ class Endpoints:
         except BadCallback as exc:
             return await self._refuse(ex, _Refused(400, f"Bad Request: {exc}"))
 
-        def record(msg: Any) -> asyncio.Future[Any]:
+        def record(logged: WebhookRequestIn) -> asyncio.Future[Any]:
             if change is None:
-                return self._writer.record_inbound(msg)
+                return self._writer.record_inbound(message, logged=logged)
             return self._writer.record_inbound(
-                msg, opt_out=change.opted_out, keyword=change.keyword
+                message, opt_out=change.opted_out, keyword=change.keyword, logged=logged
             )
 
         reply = web.Response(status=200, text=EMPTY_TWIML, content_type=XML)
-        return await self._commit(ex, record, message, reply)
+        return await self._commit(ex, record, reply)
 
     # -- pipeline ----------------------------------------------------------------------------
     @staticmethod
@@ -208,35 +208,28 @@ class Endpoints:
     async def _commit(
         self,
         ex: Exchange,
-        write: Callable[[Any], asyncio.Future[Any]],
-        record: object,
+        write: Callable[[WebhookRequestIn], asyncio.Future[Any]],
         reply: web.Response,
     ) -> web.Response:
-        """Queue the record and its log entry together; answer once both are committed."""
+        """Queue the record with its log entry (one unit); answer once that is committed."""
         try:
-            futures = [write(record), self._writer.log_request(ex.entry(200, reply.text or ""))]
+            future = write(ex.entry(200, reply.text or ""))
         except WriterClosed as exc:
             return self._unavailable(ex, exc)
-        results: list[object] = []
-        for future in futures:  # both resolve at the same commit
-            try:
-                results.append(await future)
-            except Exception as exc:
-                results.append(exc)
-        failure = next((r for r in results if isinstance(r, BaseException)), None)
-        if failure is not None:
-            return await self._failed(ex, failure, logged=not isinstance(results[1], BaseException))
+        try:
+            await future
+        except Exception as exc:  # neither the record nor its log entry was stored
+            return await self._failed(ex, exc)
         self._on_write(None)
         return reply
 
-    async def _failed(self, ex: Exchange, exc: BaseException, *, logged: bool) -> web.Response:
+    async def _failed(self, ex: Exchange, exc: BaseException) -> web.Response:
         response = self._unavailable(ex, exc)
-        if logged:  # the log already says 200: add the truth
-            ex.diagnosis = f"the database write failed ({type(exc).__name__}: {exc}); answered 503"
-            try:
-                await self._writer.log_request(ex.entry(503, response.text or ""))
-            except Exception as again:
-                log.error("could not log the failed webhook write: %s", again)
+        ex.diagnosis = f"the database write failed ({type(exc).__name__}: {exc}); answered 503"
+        try:
+            await self._writer.log_request(ex.entry(503, response.text or ""))
+        except Exception as again:
+            log.error("could not log the failed webhook write: %s", again)
         return response
 
     def _unavailable(self, ex: Exchange, exc: BaseException) -> web.Response:

@@ -1,0 +1,279 @@
+"""Rows a batch holds in memory and writes with SQLAlchemy Core, not through ORM objects.
+
+The writer's hot path (status callbacks) touches three tables: deliveries, delivery_events and
+webhook_requests. ORM objects cost far more per row than the work itself (instrumented attribute
+sets, unit-of-work flushes), so a batch keeps plain slotted rows and writes them at the end with
+one multi-row INSERT per table and one executemany UPDATE per set of changed delivery columns.
+Each row converts itself to its frozen record once (the caller's result and the batch's
+:class:`~console.domain.model.StoreChange` share it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from console.domain.model import (
+    DeliveryRecord,
+    EventRecord,
+    EventSource,
+    SendState,
+    Verdict,
+    WebhookRequestIn,
+    WebhookRequestRecord,
+)
+from console.store.models import Base, Delivery, DeliveryEvent, WebhookRequest
+
+DELIVERIES = Base.metadata.tables[Delivery.__tablename__]
+EVENTS = Base.metadata.tables[DeliveryEvent.__tablename__]
+REQUESTS = Base.metadata.tables[WebhookRequest.__tablename__]
+
+# RETURNING's row order is not promised, but the ids themselves are assigned in VALUES order
+# (SQLite rowids, PostgreSQL sequences), so the sorted ids line up with the rows as given.
+_INSERT_DELIVERY = insert(DELIVERIES).returning(DELIVERIES.c.id)
+_INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
+_INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id)
+_SELECT_DELIVERY = select(DELIVERIES)
+CHUNK = 500  # ids per IN (...) list
+
+
+def insert_ids(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in one go and return their ids in the order of ``rows``."""
+    return sorted(conn.execute(stmt, rows).scalars().all())
+
+
+@dataclass(slots=True, eq=False)
+class DeliveryRow:
+    """A delivery's column values during a batch; ``dirty`` names the columns to write."""
+
+    id: int | None
+    sid: str | None
+    to_number: str
+    from_number: str | None
+    messaging_service_sid: str | None
+    body: str | None
+    profile: str
+    account_sid: str | None
+    segments: int
+    encoding: str
+    status: str
+    status_rank: int
+    send_state: str
+    error_code: int | None
+    error_message: str | None
+    price: str | None
+    price_unit: str | None
+    batch_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    final_at: datetime | None
+    dirty: set[str] = field(default_factory=set)
+
+    def set(self, column: str, value: Any) -> None:
+        """Change a column (written at the batch's next write)."""
+        setattr(self, column, value)
+        self.dirty.add(column)
+
+    def reload(self, other: DeliveryRow) -> None:
+        """Take every column value of ``other`` (the row as the database has it)."""
+        for name in COLUMNS:
+            setattr(self, name, getattr(other, name))
+        self.dirty.clear()
+
+    def record(self) -> DeliveryRecord:
+        """The frozen record of the row as it is now."""
+        assert self.id is not None, "the delivery has not been written yet"
+        return DeliveryRecord(
+            id=self.id,
+            sid=self.sid,
+            to=self.to_number,
+            from_=self.from_number,
+            messaging_service_sid=self.messaging_service_sid,
+            body=self.body,
+            profile=self.profile,
+            account_sid=self.account_sid,
+            segments=self.segments,
+            encoding=self.encoding,
+            status=self.status,
+            status_rank=self.status_rank,
+            send_state=SendState(self.send_state),
+            error_code=self.error_code,
+            error_message=self.error_message,
+            price=self.price,
+            price_unit=self.price_unit,
+            batch_id=self.batch_id,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            final_at=self.final_at,
+        )
+
+
+COLUMNS = tuple(c.name for c in DELIVERIES.columns)
+_NEW_COLUMNS = tuple(c for c in COLUMNS if c != "id")
+if tuple(f.name for f in fields(DeliveryRow) if f.name != "dirty") != COLUMNS:
+    raise RuntimeError(
+        "DeliveryRow's fields no longer match the deliveries table: update console/store/"
+        "pending.py together with console/store/models.py"
+    )
+_UPDATES: dict[frozenset[str], Any] = {}
+
+
+def _update_of(columns: frozenset[str]) -> Any:
+    """An executemany UPDATE of ``columns`` by id (built once per set of columns)."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = (
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id == bindparam("_id"))
+            .values({c: bindparam(f"_v_{c}", type_=DELIVERIES.c[c].type) for c in sorted(columns)})
+        )
+        _UPDATES[columns] = stmt
+    return stmt
+
+
+def load_deliveries(conn: Connection, where: Any) -> list[DeliveryRow]:
+    """The deliveries matching a Core ``where`` clause."""
+    return [DeliveryRow(*row) for row in conn.execute(_SELECT_DELIVERY.where(where))]
+
+
+def load_by_ids(conn: Connection, ids: Sequence[int]) -> list[DeliveryRow]:
+    """The deliveries with these ids (missing ones are left out)."""
+    out: list[DeliveryRow] = []
+    for start in range(0, len(ids), CHUNK):
+        out += load_deliveries(conn, DELIVERIES.c.id.in_(ids[start : start + CHUNK]))
+    return out
+
+
+def write_deliveries(conn: Connection, rows: Iterable[DeliveryRow]) -> list[DeliveryRow]:
+    """INSERT the new rows, UPDATE the changed columns of the others; returns the new rows."""
+    new: list[DeliveryRow] = []
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.id is None:
+            new.append(row)
+        elif row.dirty:
+            params = {f"_v_{c}": getattr(row, c) for c in row.dirty}
+            params["_id"] = row.id
+            groups.setdefault(frozenset(row.dirty), []).append(params)
+            row.dirty = set()
+    if new:
+        values = [{c: getattr(r, c) for c in _NEW_COLUMNS} for r in new]
+        for row, new_id in zip(new, insert_ids(conn, _INSERT_DELIVERY, values), strict=True):
+            row.id = new_id
+            row.dirty = set()
+    for columns, params_list in groups.items():
+        conn.execute(_update_of(columns), params_list)
+    return new
+
+
+@dataclass(slots=True, eq=False)
+class PendingEvent:
+    """An event row to insert with the batch's bulk INSERT."""
+
+    values: dict[str, Any]
+    delivery: DeliveryRow | None
+    id: int | None = None
+    _record: EventRecord | None = None
+
+    def record(self) -> EventRecord:
+        """The frozen record (after the insert assigned the id); built once."""
+        if self._record is None:
+            v = self.values
+            assert self.id is not None, "the event has not been written yet"
+            self._record = EventRecord(
+                id=self.id,
+                delivery_id=self.delivery.id if self.delivery is not None else None,
+                message_sid=v["message_sid"],
+                source=EventSource(v["source"]),
+                status=v["status"],
+                applied=v["applied"],
+                error_code=v["error_code"],
+                error_message=v["error_message"],
+                payload=v["payload"],
+                signature=Verdict(v["signature"]) if v["signature"] else None,
+                received_at=v["received_at"],
+            )
+        return self._record
+
+
+def write_events(conn: Connection, events: Sequence[PendingEvent]) -> None:
+    """Insert the events not yet written (their deliveries must have ids by now)."""
+    todo = [e for e in events if e.id is None]
+    if todo:
+        rows = []
+        for e in todo:
+            values = e.values
+            values["delivery_id"] = e.delivery.id if e.delivery is not None else None
+            rows.append(values)
+        for pending, new_id in zip(todo, insert_ids(conn, _INSERT_EVENT, rows), strict=True):
+            pending.id = new_id
+
+
+def _headers_json(headers: tuple[tuple[str, str], ...]) -> str:
+    """The headers as a JSON list of [name, value] pairs (what request_record reads back)."""
+    return json.dumps(headers)  # tuples encode as JSON arrays, as lists would
+
+
+@dataclass(slots=True, eq=False)
+class PendingRequest:
+    """A webhook-log row to insert with the batch's bulk INSERT."""
+
+    request: WebhookRequestIn
+    id: int | None = None
+    _record: WebhookRequestRecord | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The column values of the row."""
+        r = self.request
+        return {
+            "method": r.method,
+            "path": r.path,
+            "query": r.query,
+            "headers": _headers_json(r.headers),
+            "body": r.body,
+            "remote": r.remote,
+            "status_code": r.status_code,
+            "verdict": r.verdict.value if r.verdict else None,
+            "diagnosis": r.diagnosis,
+            "checked_url": r.checked_url,
+            "response_body": r.response_body,
+            "duration_ms": r.duration_ms,
+            "received_at": r.received_at,
+        }
+
+    def record(self) -> WebhookRequestRecord:
+        """The frozen record (after the insert assigned the id); built once."""
+        if self._record is None:
+            assert self.id is not None, "the request has not been written yet"
+            r = self.request
+            self._record = WebhookRequestRecord(
+                id=self.id,
+                method=r.method,
+                path=r.path,
+                query=r.query,
+                headers=r.headers,
+                body=r.body,
+                remote=r.remote,
+                status_code=r.status_code,
+                verdict=r.verdict,
+                diagnosis=r.diagnosis,
+                checked_url=r.checked_url,
+                response_body=r.response_body,
+                duration_ms=r.duration_ms,
+                received_at=r.received_at,
+            )
+        return self._record
+
+
+def write_requests(conn: Connection, requests: Sequence[PendingRequest]) -> None:
+    """Insert the request-log rows not yet written."""
+    todo = [r for r in requests if r.id is None]
+    if todo:
+        ids = insert_ids(conn, _INSERT_REQUEST, [r.values() for r in todo])
+        for pending, new_id in zip(todo, ids, strict=True):
+            pending.id = new_id
