@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         right = Qt.DockWidgetArea.RightDockWidgetArea
         for key, title, panel in (
             ("inbox", "Inbox", self.inbox),
-            ("inspector", "Webhook inspector", self.inspector),
+            ("inspector", "Webhooks", self.inspector),
             ("stats", "Statistics", self.stats),
             ("doctor", "Doctor", self.doctor),
             ("trial", "Trial numbers", self.trial),
@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
             self.deliveries.restore_header_state(columns)
         if not isinstance(state, QByteArray) or not self.restoreState(state):
             right = next(d for k, d in self.docks.items() if k != "compose")
-            self.resizeDocks([self.docks["compose"], right], [300, 380], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["compose"], right], [300, 430], Qt.Orientation.Horizontal)
             self.splitter.setSizes([450, 370])
 
     def closeEvent(self, event: QCloseEvent) -> None:

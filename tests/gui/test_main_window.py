@@ -206,7 +206,7 @@ def test_controls_have_accessible_names(gui: GuiApp) -> None:
     assert {d.accessibleName() for d in window.docks.values()} >= {
         "Compose",
         "Inbox",
-        "Webhook inspector",
+        "Webhooks",
         "Statistics",
         "Doctor",
         "Trial numbers",
