@@ -19,9 +19,8 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from itertools import takewhile
 from typing import Any, cast
 
 from PySide6.QtCore import (
@@ -40,6 +39,14 @@ from console.domain.model import DeliveryRecord
 from console.runtime import Bridge
 from console.store.queries import DeliveryFilter, Reader
 from console.ui.models.delivery_columns import COLUMNS, Column, cell, matches
+from console.ui.models.delivery_reads import (
+    Snapshot,
+    placement,
+    read_snapshot,
+    sort_key,
+    unseen_newer,
+)
+from console.ui.models.page_cache import PageCache, ranges
 from console.ui.models.worker import Worker, weak
 
 log = logging.getLogger(__name__)
@@ -47,41 +54,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 200
 MAX_PAGES = 30
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """What a reload read: the count, the first page, the last row and the highest id."""
-
-    flt: DeliveryFilter
-    sort: str
-    descending: bool
-    count: int
-    first: list[DeliveryRecord]
-    last: DeliveryRecord | None
-    max_id: int
-
-
-@dataclass(slots=True)
-class _Page:
-    """Cached rows of one page; ``complete`` once every row of it was read from SQL."""
-
-    rows: list[DeliveryRecord | None]
-    complete: bool
-
-
-def sort_key(rec: DeliveryRecord, sort: str) -> tuple[Any, int]:
-    """The SQL order of ``rec`` under ``sort`` (NULL error codes first, like SQLite; id ties)."""
-    values: dict[str, Any] = {
-        "created_at": rec.created_at,
-        "updated_at": rec.updated_at,
-        "to": rec.to,
-        "status": rec.status_rank,
-        "error_code": rec.error_code if rec.error_code is not None else -1,
-        "segments": rec.segments,
-        "id": rec.id,
-    }
-    return values[sort], rec.id
 
 
 class DeliveriesModel(QAbstractTableModel):
@@ -106,19 +78,17 @@ class DeliveriesModel(QAbstractTableModel):
         self._side = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="deliveries-scan")
         weakref.finalize(self, self._side.shutdown, wait=False, cancel_futures=True)
         self._page_size = page_size
-        self._max_pages = max_pages
+        self._cache = PageCache(page_size, max_pages)
         self._filter = DeliveryFilter()
         self._sort = "created_at"
         self._descending = True
         self._count = 0
-        self._pages: OrderedDict[int, _Page] = OrderedDict()
-        self._row_of: dict[int, int] = {}
         self._top: DeliveryRecord | None = None
         self._bottom: DeliveryRecord | None = None
         self._max_id = 0
         self._unplaced = 0
         self._generation = 0
-        self._pending: concurrent.futures.Future[_Snapshot] | None = None
+        self._pending: concurrent.futures.Future[Snapshot] | None = None
         self._buffer: list[tuple[str, Any]] = []
 
     # -- public API ----------------------------------------------------------------------------
@@ -167,24 +137,10 @@ class DeliveriesModel(QAbstractTableModel):
         self._generation += 1
         generation = self._generation
         flt, sort, desc, size = self._filter, self._sort, self._descending, self._page_size
-        reader = self._reader
+        reader, side = self._reader, self._side
 
-        side = self._side
-
-        def job() -> _Snapshot:
-            newest = reader.deliveries(DeliveryFilter(), sort="id", descending=True, limit=1)
-            # a free-text filter scans the whole table: count, first and last row in parallel
-            counted = side.submit(reader.count_deliveries, flt)
-            tail = side.submit(reader.deliveries, flt, sort=sort, descending=not desc, limit=1)
-            first = reader.deliveries(flt, sort=sort, descending=desc, limit=size)
-            count = counted.result()
-            if len(first) < size:
-                tail.cancel()
-                last = first[-1] if first else None
-            else:
-                last = next(iter(tail.result()), None)
-            max_id = newest[0].id if newest else 0
-            return _Snapshot(flt, sort, desc, max(count, len(first)), first, last, max_id)
+        def job() -> Snapshot:
+            return read_snapshot(reader, side, flt, sort, desc, size)
 
         if self._pending is not None:
             self._pending.cancel()
@@ -198,7 +154,7 @@ class DeliveriesModel(QAbstractTableModel):
 
     def row_of_id(self, delivery_id: int) -> int | None:
         """The row of a delivery, if the model holds it in its cache."""
-        return self._row_of.get(delivery_id)
+        return self._cache.row_of(delivery_id)
 
     def find_row(
         self,
@@ -215,7 +171,7 @@ class DeliveriesModel(QAbstractTableModel):
         step = 1 if forward else -1
         row, checked = start + step, 0
         while 0 <= row < self._count and checked < limit:
-            rec = self._cached(row)
+            rec = self._cache.cached(row)
             if rec is not None:
                 if predicate(rec):
                     return row
@@ -226,7 +182,7 @@ class DeliveriesModel(QAbstractTableModel):
             chunk = self._read(first, size)
             before = row
             while first <= row < first + len(chunk) and checked < limit:
-                if predicate(self._cached(row) or chunk[row - first]):
+                if predicate(self._cache.cached(row) or chunk[row - first]):
                     return row
                 row, checked = row + step, checked + 1
             if row == before:
@@ -329,15 +285,16 @@ class DeliveriesModel(QAbstractTableModel):
         if self._pending is not None:
             self._buffer.append(("removed", tuple(ids)))
             return
-        for row in sorted((self._row_of[i] for i in ids if i in self._row_of), reverse=True):
+        rows = [row for i in ids if (row := self._cache.row_of(i)) is not None]
+        for row in sorted(rows, reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
-            self._take(row)
+            self._cache.take(row, self._count)
             self._count -= 1
             self.endRemoveRows()
             self.countChanged.emit(self._count)
         if self._count == 0:
             self._top = self._bottom = None
-        elif (first := self._cached(0)) is not None:
+        elif (first := self._cache.cached(0)) is not None:
             self._top = first
 
     def _apply_records(self, records: tuple[DeliveryRecord, ...]) -> None:
@@ -347,9 +304,9 @@ class DeliveriesModel(QAbstractTableModel):
         bottom: list[DeliveryRecord] = []
         unplaced = 0
         for rec in records:
-            row = self._row_of.get(rec.id)
+            row = self._cache.row_of(rec.id)
             if row is not None:
-                self._put(row, rec)
+                self._cache.put(row, rec)
                 changed.append(row)
                 continue
             if rec.id <= known_max:
@@ -357,17 +314,18 @@ class DeliveriesModel(QAbstractTableModel):
             self._max_id = max(self._max_id, rec.id)
             if not matches(self._filter, rec):
                 continue
-            place = self._placement(rec)
+            top_rec = self._top if self._count else None
+            place = placement(rec, top_rec, self._bottom, self._sort, self._descending)
             if place == "top":
                 top.append(rec)
             elif place == "bottom":
                 bottom.append(rec)
             else:
                 unplaced += 1
-        for first, last in _ranges(sorted(changed)):
+        for first, last in ranges(sorted(changed)):
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
-        if self._count and self._cached(0) is not None:
-            self._top = self._cached(0)
+        if self._count and self._cache.cached(0) is not None:
+            self._top = self._cache.cached(0)
         if top:
             top.sort(key=lambda r: sort_key(r, self._sort), reverse=self._descending)
             self._insert_top(top)
@@ -378,25 +336,12 @@ class DeliveriesModel(QAbstractTableModel):
             self._unplaced += unplaced
             self.unplacedChanged.emit(self._unplaced)
 
-    def _placement(self, rec: DeliveryRecord) -> str:
-        if self._count == 0 or self._top is None:
-            return "top"
-        key = sort_key(rec, self._sort)
-        before_top = key > sort_key(self._top, self._sort)
-        after_bottom = self._bottom is not None and key < sort_key(self._bottom, self._sort)
-        if not self._descending:
-            before_top = key < sort_key(self._top, self._sort)
-            after_bottom = self._bottom is not None and key > sort_key(self._bottom, self._sort)
-        if before_top:
-            return "top"
-        return "bottom" if after_bottom else "middle"
-
     def _insert_top(self, recs: list[DeliveryRecord]) -> None:
         k = len(recs)
         self.beginInsertRows(QModelIndex(), 0, k - 1)
-        self._shift(0, k)
+        self._cache.shift(0, k, self._count + k)
         for i, rec in enumerate(recs):
-            self._put(i, rec)
+            self._cache.put(i, rec)
         self._count += k
         self._top = recs[0]
         if self._bottom is None:
@@ -409,28 +354,25 @@ class DeliveriesModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), first, first + len(recs) - 1)
         self._count += len(recs)
         for i, rec in enumerate(recs):
-            self._put(first + i, rec)
+            self._cache.put(first + i, rec)
         self._bottom = recs[-1]
         self.endInsertRows()
         self.countChanged.emit(self._count)
 
     # -- reloads ---------------------------------------------------------------------------------
-    def _apply_snapshot(self, generation: int, snap: _Snapshot) -> None:
+    def _apply_snapshot(self, generation: int, snap: Snapshot) -> None:
         if generation != self._generation:
             return
         self._pending = None
         self.beginResetModel()
-        self._pages.clear()
-        self._row_of.clear()
+        self._cache.clear()
         self._count = snap.count
         self._max_id = snap.max_id
         self._top = snap.first[0] if snap.first else None
         self._bottom = snap.last
         self._unplaced = 0
-        for i, rec in enumerate(snap.first):
-            self._put(i, rec)
-        if self._pages:
-            self._pages[0].complete = True
+        if snap.first:
+            self._cache.fill(0, snap.first, snap.count)
         self.endResetModel()
         self.countChanged.emit(self._count)
         self.unplacedChanged.emit(0)
@@ -453,22 +395,21 @@ class DeliveriesModel(QAbstractTableModel):
             else:
                 self.on_deliveries_removed(items)
 
-    # -- page cache ------------------------------------------------------------------------------
-    def _cached(self, row: int) -> DeliveryRecord | None:
-        page = self._pages.get(row // self._page_size)
-        return None if page is None else page.rows[row % self._page_size]
+    # -- pages ---------------------------------------------------------------------------------
+    @property
+    def cached_pages(self) -> int:
+        """How many pages of rows the model holds."""
+        return len(self._cache)
 
     def _get(self, row: int) -> DeliveryRecord | None:
         if not 0 <= row < self._count:
             return None
-        number, slot = divmod(row, self._page_size)
-        page = self._pages.get(number)
-        if page is not None:
-            self._pages.move_to_end(number)
-            if page.rows[slot] is not None or page.complete:
-                return page.rows[slot]
-        page = self._load_page(number)
-        return page.rows[slot]
+        known, rec = self._cache.lookup(row)
+        if known:
+            return rec
+        number = row // self._page_size
+        self._cache.fill(number, self._read(number * self._page_size, self._page_size), self._count)
+        return self._cache.cached(row)
 
     def _read(self, first_row: int, limit: int) -> list[DeliveryRecord]:
         try:
@@ -483,100 +424,13 @@ class DeliveriesModel(QAbstractTableModel):
             log.exception("reading deliveries %d..%d failed", first_row, first_row + limit)
             return []
 
-    def _load_page(self, number: int) -> _Page:
-        first = number * self._page_size
-        records = self._read(first, self._page_size)
-        page = self._pages.get(number) or _Page([None] * self._page_size, False)
-        self._pages[number] = page
-        for i, rec in enumerate(records):
-            if first + i >= self._count:
-                break
-            self._put(first + i, rec)
-        page.complete = True
-        self._evict()
-        return page
-
     def _unseen_newer(self) -> int:
         """Rows committed above the first row that the bridge has not delivered yet."""
         if self._sort != "created_at" or not self._descending or self._top is None:
             return 0
-        top = self._top
-        since = (
-            top.created_at
-            if self._filter.since is None
-            else max(self._filter.since, top.created_at)
-        )
-        newer = self._reader.count_deliveries(replace(self._filter, since=since))
-        shown = 0
-        while shown < self._count:
-            rec = self._cached(shown)
-            if rec is None or rec.created_at < top.created_at:
-                break
-            shown += 1
-        return max(0, newer - max(shown, 1))
-
-    def _put(self, row: int, rec: DeliveryRecord) -> None:
-        number, slot = divmod(row, self._page_size)
-        page = self._pages.get(number)
-        if page is None:
-            page = _Page([None] * self._page_size, False)
-            self._pages[number] = page
-        old = page.rows[slot]
-        if old is not None and self._row_of.get(old.id) == row:
-            del self._row_of[old.id]
-        page.rows[slot] = rec
-        self._row_of[rec.id] = row
-
-    def _evict(self) -> None:
-        while len(self._pages) > self._max_pages:
-            number, page = self._pages.popitem(last=False)
-            for i, rec in enumerate(page.rows):
-                if rec is not None and self._row_of.get(rec.id) == number * self._page_size + i:
-                    del self._row_of[rec.id]
-
-    def _take(self, row: int) -> None:
-        """Remove ``row`` from the cache, moving the rows below it up by one."""
-        rec = self._cached(row)
-        if rec is not None:
-            self._row_of.pop(rec.id, None)
-            self._pages[row // self._page_size].rows[row % self._page_size] = None
-        self._shift(row + 1, -1)
-
-    def _shift(self, from_row: int, delta: int) -> None:
-        """Move every cached row at or after ``from_row`` by ``delta`` rows."""
-        size = self._page_size
-        old_pages, self._pages = self._pages, OrderedDict()
-        self._row_of = {}
-        for number, page in old_pages.items():
-            for slot, rec in enumerate(page.rows):
-                if rec is None:
-                    continue
-                row = number * size + slot
-                if row >= from_row:
-                    row += delta
-                if row >= 0:
-                    self._put(row, rec)
-        count = self._count + delta
-        for number, page in self._pages.items():
-            last = min(size, count - number * size)
-            page.complete = all(page.rows[i] is not None for i in range(max(0, last)))
-        self._evict()
-
-
-def _ranges(rows: list[int]) -> Iterable[tuple[int, int]]:
-    """Consecutive runs in sorted ``rows`` as (first, last) pairs."""
-    start = prev = None
-    for row in rows:
-        if start is None:
-            start = prev = row
-        elif prev is not None and row <= prev + 1:
-            prev = row
-        else:
-            assert prev is not None
-            yield start, prev
-            start = prev = row
-    if start is not None and prev is not None:
-        yield start, prev
+        created = self._top.created_at
+        shown = sum(1 for _ in takewhile(lambda r: r.created_at >= created, self._cache.leading()))
+        return unseen_newer(self._reader, self._filter, created, shown)
 
 
 __all__ = ["PAGE_SIZE", "Column", "DeliveriesModel", "sort_key"]
