@@ -12,20 +12,18 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
-from console import __version__
 from console.runtime import Bridge, Runtime
 from console.settings import Settings
 from console.ui.compose import ComposePanel
@@ -41,22 +39,12 @@ from console.ui.theme import apply_theme
 from console.ui.timeline import TimelinePanel
 from console.ui.trial_panel import TrialPanel
 from console.ui.widgets.resources import app_icon
+from console.ui.window_actions import WindowActions, show_about, show_shortcuts
 
 if TYPE_CHECKING:
     from console.core import Core
 
 log = logging.getLogger(__name__)
-
-SHORTCUTS = (
-    ("Ctrl+Enter", "Send the message (in Compose)"),
-    ("Ctrl+N", "Compose a new message"),
-    ("Ctrl+F", "Search the deliveries"),
-    ("F8 / Shift+F8", "Next / previous failed message"),
-    ("F5", "Refresh the deliveries"),
-    ("Ctrl+E", "Export the visible deliveries (CSV or JSON Lines)"),
-    ("Ctrl+,", "Settings"),
-    ("Ctrl+Q", "Quit"),
-)
 
 
 class MainWindow(QMainWindow):
@@ -114,8 +102,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.tray = self._tray_icon()
         self.notifier = FailureNotifier(self.tray, core.settings.notifications, self)
-        self._build_actions()
-        self._build_menus()
+        self.commands = WindowActions(self)
+        self.commands.build_menus(self.menuBar(), self.docks.values())
         self._connect_signals()
         self._on_core_state()
         self._restore_layout()
@@ -141,61 +129,8 @@ class MainWindow(QMainWindow):
         tray.show()
         return tray
 
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        self.export_action = self._action("&Export visible deliveries…", "Ctrl+E")
-        self.open_data_action = self._action("Open &data folder")
-        self.quit_action = self._action("&Quit", "Ctrl+Q")
-        self.find_action = self._action("&Find deliveries", "Ctrl+F")
-        self.settings_action = self._action("&Settings…", "Ctrl+,")
-        self.compose_action = self._action("&New message", "Ctrl+N")
-        self.send_action = self._action("&Send message\tCtrl+Enter")
-        self.bulk_action = self._action("&Bulk send…\tCtrl+Shift+B")
-        self.next_failure_action = self._action("&Next failure", "F8")
-        self.previous_failure_action = self._action("&Previous failure", "Shift+F8")
-        self.failures_only_action = self._action("Show only &failures")
-        self.refresh_action = self._action("&Refresh", "F5")
-        self.shortcuts_action = self._action("&Keyboard shortcuts")
-        self.about_action = self._action("&About SMS Console")
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        for action in (self.export_action, self.open_data_action):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit = bar.addMenu("&Edit")
-        edit.addAction(self.find_action)
-        edit.addSeparator()
-        edit.addAction(self.settings_action)
-        message = bar.addMenu("&Message")
-        for action in (self.compose_action, self.send_action, self.bulk_action):
-            message.addAction(action)
-        message.addSeparator()
-        for action in (
-            self.next_failure_action,
-            self.previous_failure_action,
-            self.failures_only_action,
-            self.refresh_action,
-        ):
-            message.addAction(action)
-        view = bar.addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.shortcuts_action)
-        help_menu.addAction(self.about_action)
-
     def _connect_signals(self) -> None:
-        bridge = self.bridge
+        bridge, actions = self.bridge, self.commands
         bridge.stateChanged.connect(self.status.on_state_changed)
         bridge.stateChanged.connect(self.banner.on_state_changed)
         bridge.stateChanged.connect(self._state_changed)
@@ -206,20 +141,20 @@ class MainWindow(QMainWindow):
         self.notifier.activated.connect(self.reveal_delivery)
         if self.tray is not None:
             self.tray.activated.connect(self.activate)
-        self.export_action.triggered.connect(self.deliveries.ask_export)
-        self.open_data_action.triggered.connect(self._open_data_folder)
-        self.quit_action.triggered.connect(self.close)
-        self.find_action.triggered.connect(self.deliveries.focus_search)
-        self.settings_action.triggered.connect(self.open_settings)
-        self.compose_action.triggered.connect(self._focus_compose)
-        self.send_action.triggered.connect(self._send)
-        self.bulk_action.triggered.connect(self.compose.open_bulk)
-        self.next_failure_action.triggered.connect(self.deliveries.next_failure)
-        self.previous_failure_action.triggered.connect(self.deliveries.previous_failure)
-        self.failures_only_action.triggered.connect(self.deliveries.filter_bar.show_failures)
-        self.refresh_action.triggered.connect(self.deliveries.refresh)
-        self.shortcuts_action.triggered.connect(self._show_shortcuts)
-        self.about_action.triggered.connect(self._about)
+        actions.export.triggered.connect(self.deliveries.ask_export)
+        actions.open_data.triggered.connect(self._open_data_folder)
+        actions.quit.triggered.connect(self.close)
+        actions.find.triggered.connect(self.deliveries.focus_search)
+        actions.settings.triggered.connect(self.open_settings)
+        actions.compose.triggered.connect(self._focus_compose)
+        actions.send.triggered.connect(self._send)
+        actions.bulk.triggered.connect(self.compose.open_bulk)
+        actions.next_failure.triggered.connect(self.deliveries.next_failure)
+        actions.previous_failure.triggered.connect(self.deliveries.previous_failure)
+        actions.failures_only.triggered.connect(self.deliveries.filter_bar.show_failures)
+        actions.refresh.triggered.connect(self.deliveries.refresh)
+        actions.shortcuts.triggered.connect(lambda: show_shortcuts(self))
+        actions.about.triggered.connect(lambda: show_about(self))
 
     # -- public API ----------------------------------------------------------------------------
     @Slot()
@@ -298,22 +233,6 @@ class MainWindow(QMainWindow):
     @Slot()
     def _open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.core.settings.data_dir)))
-
-    @Slot()
-    def _show_shortcuts(self) -> None:
-        rows = "".join(
-            f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS
-        )
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
-
-    @Slot()
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About SMS Console",
-            f"<b>SMS Console {__version__}</b><p>Send SMS through Twilio and watch every "
-            "delivery live.</p>",
-        )
 
     # -- layout persistence and shutdown ---------------------------------------------------------
     def _layout_store(self) -> QSettings:

@@ -9,16 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCharts import (
-    QAreaSeries,
-    QChart,
-    QChartView,
-    QDateTimeAxis,
-    QLineSeries,
-    QValueAxis,
-)
-from PySide6.QtCore import QDateTime, QEvent, QMargins, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QShowEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,7 +29,8 @@ from console.runtime import Bridge
 from console.store.queries import DeliveryFilter, Reader, Stats
 from console.ui.models.delivery_columns import error_tooltip
 from console.ui.models.worker import Worker, weak
-from console.ui.widgets.status_style import FILTER_ORDER, status_color, status_icon, style
+from console.ui.widgets.messages_chart import MessagesChart
+from console.ui.widgets.status_style import FILTER_ORDER, status_icon, style
 
 # label, span (None: all time), bucket seconds, Qt date format of the time axis
 PERIODS: tuple[tuple[str, timedelta | None, int, str], ...] = (
@@ -66,16 +59,6 @@ def bucket_series(stats: Stats, since: datetime | None, bucket: int) -> list[tup
         (datetime.fromtimestamp(ts, UTC).astimezone(), counts.get(ts, 0))
         for ts in range(first, last + bucket, bucket)
     ]
-
-
-def nice_ceiling(value: int) -> int:
-    """The smallest 1-2-5 step number (…, 10, 20, 50, 100, …) at or above ``value``, min 5."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= max(value, 5):
-                return step * factor
-        step *= 10
 
 
 class StatsPanel(QWidget):
@@ -134,13 +117,8 @@ class StatsPanel(QWidget):
         self.by_status.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.by_error.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.by_error.setWordWrap(False)
-        self.chart = QChart()
-        self.chart.legend().hide()
-        self.chart.setMargins(QMargins(4, 4, 4, 4))
-        self.chart_view = QChartView(self.chart, self)
-        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setAccessibleName("Messages over time")
-        self.chart_view.setMinimumHeight(180)
+        self.chart_view = MessagesChart(self)
+        self.chart = self.chart_view.chart_
         self.empty = QLabel("No messages in this period yet.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -158,7 +136,7 @@ class StatsPanel(QWidget):
         layout.addWidget(self.chart_view, 3)
         layout.addLayout(tables, 2)
         self._connect_signals()
-        self._apply_palette()
+        self.chart_view.apply_palette(self.palette())
 
     def _connect_signals(self) -> None:
         self.period.currentIndexChanged.connect(self.refresh)
@@ -214,7 +192,7 @@ class StatsPanel(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._apply_palette()
+            self.chart_view.apply_palette(self.palette())
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
@@ -235,7 +213,8 @@ class StatsPanel(QWidget):
         self.figures["open"].setText(f"{stats.total - done - self._other_final(stats):,}")
         self._fill_status(stats)
         self._fill_errors(stats)
-        self._fill_chart(stats, since, bucket)
+        fmt = PERIODS[self.period.currentIndex()][3]
+        self.chart_view.show_counts(bucket_series(stats, since, bucket), bucket, fmt)
         self.empty.setText("No messages in this period yet.")
         self.empty.setVisible(stats.total == 0)
         self.chart_view.setVisible(stats.total > 0)
@@ -272,56 +251,3 @@ class StatsPanel(QWidget):
             for col, item in enumerate(items):
                 item.setToolTip(error_tooltip(code))
                 self.by_error.setItem(i, col, item)
-
-    def _fill_chart(self, stats: Stats, since: datetime | None, bucket: int) -> None:
-        fmt = PERIODS[self.period.currentIndex()][3]
-        points = bucket_series(stats, since, bucket)
-        self.chart.removeAllSeries()
-        for axis in self.chart.axes():
-            self.chart.removeAxis(axis)
-        line = QLineSeries()
-        for ts, n in points:
-            line.append(ts.timestamp() * 1000, n)
-        area = QAreaSeries(line)
-        line.setParent(area)  # the area draws the line: it must live as long as the area
-        color = status_color("sent")
-        area.setPen(QPen(color, 2))
-        fill = QColor(color)
-        fill.setAlpha(90)
-        area.setBrush(fill)
-        self.chart.addSeries(area)
-        x_axis = QDateTimeAxis()
-        x_axis.setFormat(fmt)
-        x_axis.setTickCount(7)
-        if points:
-            x_axis.setRange(QDateTime(points[0][0]), QDateTime(points[-1][0]))
-        y_axis = QValueAxis()
-        y_axis.setLabelFormat("%d")
-        top = nice_ceiling(max([n for _, n in points] + [1]))
-        y_axis.setRange(0, top)
-        y_axis.setTickCount(6 if top % 5 == 0 else 5)
-        self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        area.attachAxis(x_axis)
-        area.attachAxis(y_axis)
-        self.chart.setTitle(f"Messages per {_bucket_name(bucket)}")
-        self._apply_palette()
-
-    def _apply_palette(self) -> None:
-        pal = self.palette()
-        text = pal.color(QPalette.ColorRole.WindowText)
-        self.chart.setBackgroundBrush(pal.color(QPalette.ColorRole.Base))
-        self.chart.setTitleBrush(text)
-        self.chart_view.setBackgroundBrush(pal.color(QPalette.ColorRole.Window))
-        grid = QColor(text)
-        grid.setAlpha(50)
-        for axis in self.chart.axes():
-            axis.setLabelsColor(text)
-            axis.setGridLineColor(grid)
-            axis.setLinePenColor(grid)
-
-
-def _bucket_name(seconds: int) -> str:
-    return {300: "5 minutes", 3600: "hour", 21600: "6 hours", 86400: "day"}.get(
-        seconds, f"{seconds} s"
-    )

@@ -120,7 +120,7 @@ def test_a_failure_is_explained_in_the_timeline_and_notified(qtbot: QtBot, gui: 
     qtbot.waitUntil(lambda: final_status(window, "+1 415-555-0166") == "undelivered")
     window.activate()
     window.deliveries.table.setFocus()
-    window.next_failure_action.trigger()
+    window.commands.next_failure.trigger()
     current = window.deliveries.table.currentIndex()
     assert current.data(RECORD_ROLE).to == FAILS
     timeline = window.timeline

@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCharts import QAreaSeries
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.runtime import Bridge
 from console.store.queries import Reader, Stats
-from console.ui.stats_panel import PERIODS, StatsPanel, bucket_series, nice_ceiling
+from console.ui.stats_panel import PERIODS, StatsPanel, bucket_series
+from console.ui.theme import dark_palette
+from console.ui.widgets.messages_chart import nice_ceiling
 from tests.gui.conftest import LiveStore
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
@@ -99,3 +103,21 @@ def test_bucket_series_fills_empty_buckets() -> None:
     assert sum(n for _, n in series) == 3
     assert bucket_series(Stats({}, {}, 0, 0, 0, []), None, 3600) == []
     assert [nice_ceiling(v) for v in (0, 7, 10, 31, 120, 999)] == [5, 10, 10, 50, 200, 1000]
+
+
+def test_chart_follows_the_palette(
+    qtbot: QtBot, qapp: QApplication, gui_reader: Reader, bridge: Bridge
+) -> None:
+    widget = panel(qtbot, gui_reader, bridge)
+    palette = qapp.palette()
+    try:
+        qapp.setPalette(dark_palette())  # widgets hear of it through posted events
+        qtbot.waitUntil(lambda: is_dark_color(widget.chart.backgroundBrush().color()))
+        qapp.setPalette(QPalette(QColor("#f0f0f0")))
+        qtbot.waitUntil(lambda: not is_dark_color(widget.chart.backgroundBrush().color()))
+    finally:
+        qapp.setPalette(palette)
+
+
+def is_dark_color(color: QColor) -> bool:
+    return color.lightness() < 128

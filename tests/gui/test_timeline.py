@@ -6,7 +6,8 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtGui import QPalette, QTextDocumentFragment
+from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -16,6 +17,7 @@ from console.runtime import Bridge
 from console.store.queries import Reader
 from console.ui.models.delivery_columns import RECORD_ROLE
 from console.ui.models.timeline_model import EventColumn, TimelineModel
+from console.ui.theme import dark_palette
 from console.ui.timeline import TimelinePanel, pretty_payload
 from tests.gui.conftest import LiveStore, new_sid
 
@@ -132,3 +134,21 @@ def test_empty_state_and_payload_formats(qtbot: QtBot, gui_reader: Reader, bridg
     }
     assert pretty_payload("") == ""
     assert pretty_payload("not json at all") == "not json at all"
+
+
+def test_links_follow_the_palette(
+    qtbot: QtBot, qapp: QApplication, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    rec = live.accept(live.add().id)
+    assert rec.sid is not None
+    live.callback(rec.sid, "undelivered", 30003)
+    widget = panel(qtbot, gui_reader, bridge)
+    widget.show_delivery(gui_reader.delivery(rec.id))
+    link = dark_palette().color(QPalette.ColorRole.Link).name()
+    assert link not in widget.explanation.text()
+    palette = qapp.palette()
+    try:
+        qapp.setPalette(dark_palette())
+        qtbot.waitUntil(lambda: link in widget.explanation.text())  # readable on dark
+    finally:
+        qapp.setPalette(palette)
