@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from console.domain.model import EventIn, EventSource
@@ -19,6 +19,7 @@ from console.store.pending import (
     CHUNK,
     DELIVERIES,
     EVENTS,
+    SELECT_DELIVERY,
     DeliveryRow,
     PendingEvent,
     PendingRequest,
@@ -28,6 +29,13 @@ from console.store.pending import (
     write_events,
     write_requests,
 )
+
+# Built once: a statement rebuilt per batch costs more in SQLAlchemy than the query itself.
+_BY_SIDS = SELECT_DELIVERY.where(DELIVERIES.c.sid.in_(bindparam("sids", expanding=True)))
+_KNOWN_KEYS = select(EVENTS.c.dedup_key).where(
+    EVENTS.c.dedup_key.in_(bindparam("keys", expanding=True))
+)
+_KEY_EXISTS = select(EVENTS.c.id).where(EVENTS.c.dedup_key == bindparam("key"))
 
 _SOURCE_CLASS = {
     EventSource.CALLBACK: "cb",
@@ -83,8 +91,8 @@ def prefetch(conn: Connection, cache: Cache, events: list[EventIn]) -> None:
         chunk = sids[start : start + CHUNK]
         for sid in chunk:
             cache.by_sid.setdefault(sid, None)
-        for row in load_deliveries(conn, DELIVERIES.c.sid.in_(chunk)):
-            _keep(cache, row)
+        for values in conn.execute(_BY_SIDS, {"sids": chunk}):
+            _keep(cache, DeliveryRow(*values))
     for row in load_by_ids(conn, ids):
         _keep(cache, row)
     for start in range(0, len(keys), CHUNK):
@@ -129,7 +137,7 @@ def seen(conn: Connection, cache: Cache, key: str) -> bool:
     if key in cache.checked:
         return False
     cache.checked.add(key)
-    found = conn.execute(select(EVENTS.c.id).where(EVENTS.c.dedup_key == key)).first()
+    found = conn.execute(_KEY_EXISTS, {"key": key}).first()
     if found is not None:
         cache.keys.add(key)
     return found is not None

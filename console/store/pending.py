@@ -38,7 +38,7 @@ REQUESTS = Base.metadata.tables[WebhookRequest.__tablename__]
 _INSERT_DELIVERY = insert(DELIVERIES).returning(DELIVERIES.c.id)
 _INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
 _INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id)
-_SELECT_DELIVERY = select(DELIVERIES)
+SELECT_DELIVERY = select(DELIVERIES)
 CHUNK = 500  # ids per IN (...) list
 
 
@@ -138,14 +138,18 @@ def _update_of(columns: frozenset[str]) -> Any:
 
 def load_deliveries(conn: Connection, where: Any) -> list[DeliveryRow]:
     """The deliveries matching a Core ``where`` clause."""
-    return [DeliveryRow(*row) for row in conn.execute(_SELECT_DELIVERY.where(where))]
+    return [DeliveryRow(*row) for row in conn.execute(SELECT_DELIVERY.where(where))]
+
+
+_BY_IDS = SELECT_DELIVERY.where(DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def load_by_ids(conn: Connection, ids: Sequence[int]) -> list[DeliveryRow]:
     """The deliveries with these ids (missing ones are left out)."""
     out: list[DeliveryRow] = []
     for start in range(0, len(ids), CHUNK):
-        out += load_deliveries(conn, DELIVERIES.c.id.in_(ids[start : start + CHUNK]))
+        chunk = list(ids[start : start + CHUNK])
+        out += [DeliveryRow(*row) for row in conn.execute(_BY_IDS, {"ids": chunk})]
     return out
 
 

@@ -25,8 +25,14 @@ class BadCallback(ValueError):
     """A signed request without the fields its endpoint needs (answered 400)."""
 
 
+_PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def payload_json(params: Mapping[str, str]) -> str:
     """All parameters as JSON (a name sent more than once keeps every value, as a list)."""
+    plain = dict(params)
+    if len(plain) == len(params):  # no repeated names (the usual case): one value per name
+        return _PAYLOAD_ENCODER.encode(plain)
     out: dict[str, str | list[str]] = {}
     getall = getattr(params, "getall", None)
     for key in params:
@@ -34,7 +40,7 @@ def payload_json(params: Mapping[str, str]) -> str:
             continue
         values = list(getall(key)) if getall is not None else [params[key]]
         out[key] = values[0] if len(values) == 1 else values
-    return json.dumps(out, ensure_ascii=False, sort_keys=True)
+    return _PAYLOAD_ENCODER.encode(out)
 
 
 def _text(params: Mapping[str, str], *names: str) -> str:

@@ -44,7 +44,7 @@ def _json_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _fast_utf8(text: str) -> MultiDict[str] | None:
+def _fast_utf8(text: str) -> MultiDictProxy[str] | None:
     """yarl's C query parser, used when it gives exactly what ``parse_qsl`` would.
 
     That is whenever no percent-escape encodes a byte ≥ 0x80: such a byte may start invalid
@@ -53,7 +53,7 @@ def _fast_utf8(text: str) -> MultiDict[str] | None:
     """
     if _HIGH_ESCAPE.search(text) or text.count("&") >= MAX_FIELDS:
         return None
-    return MultiDict(URL.build(query_string=text, encoded=True).query)
+    return URL.build(query_string=text, encoded=True).query
 
 
 def parse_body(content_type: str, charset: str | None, raw: bytes) -> Body:
@@ -85,8 +85,9 @@ def parse_body(content_type: str, charset: str | None, raw: bytes) -> Body:
         raise BodyError(400, f"the form body is not valid {encoding} text") from None
     except ValueError as exc:
         raise BodyError(400, f"malformed form body: {exc}") from None
-    params = pairs if isinstance(pairs, MultiDict) else MultiDict(pairs)
-    return Body(MultiDictProxy(params), is_json=False)
+    if isinstance(pairs, MultiDictProxy):  # yarl's result is already read-only
+        return Body(pairs, is_json=False)
+    return Body(MultiDictProxy(MultiDict(pairs)), is_json=False)
 
 
 def _parse_json(raw: bytes) -> Body:

@@ -41,7 +41,10 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str],
             continue
         if lower in SIGNATURE_HEADERS:
             value = f"{value[:SHOWN_SIGNATURE_CHARS]}… ({len(value)} chars)"
-        out.append((clean(name), clean(value)))
+        if name.isascii() and value.isascii():  # the usual case: nothing to clean
+            out.append((name, value))
+        else:
+            out.append((clean(name), clean(value)))
     return tuple(out)
 
 
