@@ -175,6 +175,7 @@ class Touched:
     opt_outs: dict[str, OptOut] = field(default_factory=dict)
     requests: list[PendingRequest] = field(default_factory=list)
     cache: Cache = field(default_factory=Cache)
+    merged: dict[int, DeliveryRow] = field(default_factory=dict)  # id(stand-in) -> adopter
 
     def write_pending(self, s: Session) -> None:
         """Flush the ORM rows, then write deliveries, events and requests with Core."""
@@ -197,3 +198,10 @@ class Touched:
         self.inbound.extend(other.inbound)
         self.opt_outs.update(other.opt_outs)
         self.requests.extend(other.requests)
+        self.merged.update(other.merged)
+
+    def current(self, row: DeliveryRow) -> DeliveryRow:
+        """``row``, or the delivery it was merged into (a stand-in adopted in this batch)."""
+        while id(row) in self.merged:
+            row = self.merged[id(row)]
+        return row

@@ -229,6 +229,7 @@ def _adopt(s: Session, touched: Touched, row: DeliveryRow, sid: str) -> None:
             if pending.delivery is stand_in:
                 pending.delivery = row
         touched.removed.add(stand_in.id)
+        touched.merged[id(stand_in)] = row
         touched.deliveries.pop(id(stand_in), None)
         touched.cache.forget(stand_in)
         conn.execute(delete(DELIVERIES).where(DELIVERIES.c.id == stand_in.id))

@@ -253,6 +253,7 @@ class Writer:
             memo: dict[int, DeliveryRecord] = {}
 
             def drec(row: DeliveryRow) -> DeliveryRecord:
+                row = touched.current(row)
                 record = memo.get(id(row))
                 if record is None:
                     record = memo[id(row)] = row.record()
