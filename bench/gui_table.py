@@ -47,7 +47,7 @@ from console.store.db import sqlite_url, upgrade
 from console.store.queries import DeliveryFilter, Reader
 from console.store.writer import Writer
 from console.ui.deliveries import DeliveriesPanel
-from console.ui.launch import guard_none_refcount, settle_heap
+from console.ui.launch import settle_heap
 from console.ui.models.delivery_columns import Column
 
 MIX = (
@@ -246,7 +246,6 @@ async def stream(writer: Writer, sids: list[str], rate: int, seconds: float) -> 
 def run(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     """The whole benchmark against the seeded database ``db``."""
     url = sqlite_url(db)
-    guard_none_refcount()  # as the app does before its first Qt call
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     reader = Reader(url)

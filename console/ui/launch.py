@@ -9,7 +9,6 @@ data directory raises the first window and exits 0.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import sys
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 qt_log = logging.getLogger("qt")
 
 STOP_TIMEOUT = 20.0
-_NONE_FLOOR = 1 << 40
 _LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG,
     QtMsgType.QtInfoMsg: logging.INFO,
@@ -55,23 +53,6 @@ def qt_message_handler(kind: QtMsgType, context: QMessageLogContext, message: st
     qt_log.log(_LEVELS.get(kind, logging.WARNING), "%s%s", message, where)
 
 
-def guard_none_refcount() -> None:
-    """Work around PySide6 6.12 on Python 3.11: its void calls leak a reference to ``None``.
-
-    The abi3 build of PySide6/shiboken6 6.12 returns ``None`` from void methods (and for an
-    empty QVariant) without a new reference, which is harmless only where ``None`` is
-    immortal (Python ≥ 3.12). On 3.11 every ``painter.save()`` or ``setPen()`` lowers None's
-    reference count, and after a few thousand calls the interpreter aborts with
-    "none_dealloc". Giving ``None`` a reference count no run can exhaust makes it immortal in
-    effect, as it is in newer Pythons. (The lasting fix is Python ≥ 3.12 or a fixed PySide6.)
-    """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return
-    refcount = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt is PyObject's first field
-    if refcount.value < _NONE_FLOOR:
-        refcount.value += _NONE_FLOOR
-
-
 def settle_heap() -> None:
     """Collect once, then move every live object to the permanent generation (``gc.freeze``).
 
@@ -85,7 +66,6 @@ def settle_heap() -> None:
 
 def application() -> QApplication:
     """The QApplication (created once), named and with the console's icon."""
-    guard_none_refcount()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
@@ -207,7 +187,6 @@ def run_gui(settings: Settings) -> int:
 __all__ = [
     "GuiApp",
     "application",
-    "guard_none_refcount",
     "qt_message_handler",
     "run_gui",
     "settle_heap",

@@ -26,11 +26,6 @@ from console.domain.model import (
 from console.runtime import Bridge, Runtime
 from console.store.queries import Reader
 from console.store.writer import EventOutcome, Writer
-from console.ui.launch import guard_none_refcount
-
-# PySide6 6.12 on Python 3.11 leaks references to None on every void call; the app guards
-# against it at start (console.ui.launch.guard_none_refcount), and so does the test session.
-guard_none_refcount()
 
 T = TypeVar("T")
 _sids = itertools.count(1)

@@ -69,7 +69,10 @@ class MessagesChart(QChartView):
         x_axis.setFormat(date_format)
         x_axis.setTickCount(7)
         if points:
-            x_axis.setRange(QDateTime(points[0][0]), QDateTime(points[-1][0]))
+            x_axis.setRange(
+                QDateTime.fromMSecsSinceEpoch(int(points[0][0].timestamp() * 1000)),
+                QDateTime.fromMSecsSinceEpoch(int(points[-1][0].timestamp() * 1000)),
+            )
         y_axis = QValueAxis()
         y_axis.setLabelFormat("%d")
         top = nice_ceiling(max([n for _, n in points] + [1]))
