@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.deliveries.message.connect(self._note)
         self.compose.sent.connect(self._sent)
         self.notifier.activated.connect(self.reveal_delivery)
+        self.doctor.actionRequested.connect(self.doctor_action)
         if self.tray is not None:
             self.tray.activated.connect(self.activate)
         actions.export.triggered.connect(self.deliveries.ask_export)
@@ -165,6 +166,18 @@ class MainWindow(QMainWindow):
         self.show()
         self.raise_()
         self.activateWindow()
+
+    @Slot(str)
+    def doctor_action(self, action: str) -> None:
+        """Carry out a doctor fix that belongs to the window (settings, inspector, trial)."""
+        if action == "open_settings":
+            self.open_settings()
+        elif action in ("open_inspector", "verify_number"):
+            dock = self.docks["inspector" if action == "open_inspector" else "trial"]
+            dock.show()
+            dock.raise_()
+            if action == "verify_number":
+                self.trial.verify()
 
     @Slot(int)
     def reveal_delivery(self, delivery_id: int) -> None:

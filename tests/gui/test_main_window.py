@@ -211,3 +211,14 @@ def test_controls_have_accessible_names(gui: GuiApp) -> None:
         "Doctor",
         "Trial numbers",
     }
+
+
+def test_doctor_window_actions_open_what_they_name(qtbot: QtBot, gui: GuiApp) -> None:
+    window = window_of(gui)
+    window.docks["stats"].raise_()
+    window.doctor.actionRequested.emit("open_inspector")
+    qtbot.waitUntil(lambda: not window.docks["inspector"].visibleRegion().isEmpty())
+    window.doctor.actionRequested.emit("open_settings")
+    dialogs = window.findChildren(SettingsDialog)
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    dialogs[0].reject()
