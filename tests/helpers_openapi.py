@@ -29,7 +29,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 SpecName = Literal["api_v2010", "messaging_v1"]
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "twilio-spec"
+# A copy of ../shared/twilio-spec (twilio/twilio-oai, see SOURCE.txt), so a clone is complete.
+SPEC_DIR = Path(__file__).resolve().parent / "twilio_spec"
 _FILES: dict[SpecName, str] = {
     "api_v2010": "twilio_api_v2010.json",
     "messaging_v1": "twilio_messaging_v1.json",

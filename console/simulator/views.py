@@ -1,7 +1,7 @@
 """JSON representations of the simulator's records, field for field as Twilio's OpenAPI says.
 
 Every property of the spec's schema is present (null when unknown), and nothing else is:
-``tests/helpers_openapi.py`` checks that against /work/shared/twilio-spec.
+``tests/helpers_openapi.py`` checks that against tests/twilio_spec (a copy of twilio/twilio-oai).
 """
 
 from __future__ import annotations
