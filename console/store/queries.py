@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from console.domain.model import (
@@ -21,7 +30,7 @@ from console.domain.model import (
     SendState,
     WebhookRequestRecord,
 )
-from console.store.db import make_reader_engine
+from console.store.db import is_sqlite, make_reader_engine
 from console.store.models import Delivery, DeliveryEvent, InboundMessage, OptOut, WebhookRequest
 from console.store.records import (
     delivery_record,
@@ -54,19 +63,29 @@ class DeliveryFilter:
     until: datetime | None = None
     profile: str | None = None
 
-    def clauses(self) -> list[ColumnElement[bool]]:
-        """The SQL conditions of this filter."""
+    def clauses(self, *, text_index: bool = False) -> list[ColumnElement[bool]]:
+        """The SQL conditions of this filter (``text_index``: use the SQLite trigram index)."""
         out: list[ColumnElement[bool]] = []
         if self.statuses:
             out.append(Delivery.status.in_(sorted(self.statuses)))
-        if self.text.strip():
-            needle = f"%{self.text.strip()}%"
+        needle = self.text.strip()
+        if needle and text_index and len(needle) >= 3:
+            phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string: any characters
+            out.append(
+                Delivery.id.in_(
+                    select(literal_column("rowid"))
+                    .select_from(table("deliveries_fts"))
+                    .where(literal_column("deliveries_fts").op("MATCH")(phrase))
+                )
+            )
+        elif needle:
+            like = f"%{needle}%"
             out.append(
                 or_(
-                    Delivery.to_number.like(needle),
-                    Delivery.from_number.like(needle),
-                    Delivery.body.like(needle),
-                    Delivery.sid.like(needle),
+                    Delivery.to_number.like(like),
+                    Delivery.from_number.like(like),
+                    Delivery.body.like(like),
+                    Delivery.sid.like(like),
                 )
             )
         if self.since is not None:
@@ -101,10 +120,14 @@ class Reader:
 
     def __init__(self, url: str) -> None:
         self.engine = make_reader_engine(url)
+        self._text_index = is_sqlite(url)  # migration 0003 builds the trigram index there
 
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
+
+    def _where(self, flt: DeliveryFilter) -> list[ColumnElement[bool]]:
+        return flt.clauses(text_index=self._text_index)
 
     def _session(self) -> Session:
         return Session(self.engine)
@@ -113,7 +136,7 @@ class Reader:
     def count_deliveries(self, flt: DeliveryFilter = DeliveryFilter()) -> int:
         """How many deliveries match."""
         with self._session() as s:
-            q = select(func.count()).select_from(Delivery).where(and_(True, *flt.clauses()))
+            q = select(func.count()).select_from(Delivery).where(and_(True, *self._where(flt)))
             return int(s.scalar(q) or 0)
 
     def deliveries(
@@ -140,7 +163,7 @@ class Reader:
         """All matching ids in order (cheap: the GUI model keeps ids and fetches rows lazily)."""
         with self._session() as s:
             col = _SORT_COLUMNS[sort]
-            q = select(Delivery.id).where(and_(True, *flt.clauses()))
+            q = select(Delivery.id).where(and_(True, *self._where(flt)))
             q = (
                 q.order_by(col.desc(), Delivery.id.desc())
                 if descending
@@ -160,7 +183,7 @@ class Reader:
 
     def _ordered(self, flt: DeliveryFilter, sort: str, descending: bool) -> Select[Any]:
         col = _SORT_COLUMNS[sort]
-        q = select(Delivery).where(and_(True, *flt.clauses()))
+        q = select(Delivery).where(and_(True, *self._where(flt)))
         if descending:
             return q.order_by(col.desc(), Delivery.id.desc())
         return q.order_by(col.asc(), Delivery.id.asc())
@@ -206,7 +229,7 @@ class Reader:
             with self._session() as s:
                 rows = s.scalars(
                     select(Delivery)
-                    .where(and_(Delivery.id > last_id, *flt.clauses()))
+                    .where(and_(Delivery.id > last_id, *self._where(flt)))
                     .order_by(Delivery.id)
                     .limit(chunk)
                 ).all()
@@ -366,7 +389,7 @@ class Reader:
     def stats(self, flt: DeliveryFilter = DeliveryFilter(), bucket_seconds: int = 3600) -> Stats:
         """Counts per status and error code, and messages per time bucket."""
         with self._session() as s:
-            where = and_(True, *flt.clauses())
+            where = and_(True, *self._where(flt))
             by_status = {
                 str(k): int(v)
                 for k, v in s.execute(

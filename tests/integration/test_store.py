@@ -188,3 +188,31 @@ def test_stored_status_is_order_independent(
     a = asyncio.run(final_status(observed, sid + "a"))
     b = asyncio.run(final_status(shuffled, sid + "b"))
     assert a == b
+
+
+async def test_free_text_search_uses_the_index_and_finds_substrings(
+    writer: Writer, reader: Reader
+) -> None:
+    bodies = ["Your code is 8812", 'Parcel "XL-7" is late', "Hola, ¿qué tal?", "plain"]
+    for i, body in enumerate(bodies):
+        rec = await writer.add_delivery(NewDelivery(to=f"+1415556{i:04d}", body=body))
+        await writer.transition(
+            rec.id,
+            SendState.ACCEPTED,
+            sid=f"SMtext{i}",
+            event=EventIn(source=EventSource.API, status="queued"),
+        )
+    await writer.record_event(cb("SMother", "sent", to="+447911123456", body="from elsewhere"))
+
+    def found(text: str) -> set[str]:
+        return {d.to for d in reader.deliveries(DeliveryFilter(text=text), limit=50)}
+
+    assert found("de is 88") == {"+14155560000"}  # inside a body
+    assert found('"XL-7"') == {"+14155560001"}  # quotes are searched, not FTS syntax
+    assert found("qué") == {"+14155560002"}
+    assert found("5560002") == {"+14155560002"}  # inside a number
+    assert found("SMtext3") == {"+14155560003"}  # a SID
+    assert found("7911123") == {"+447911123456"}  # a message seen only through a callback
+    assert found("elsewhere") == {"+447911123456"}
+    assert found("no such text") == set()
+    assert reader.count_deliveries(DeliveryFilter(text="is ")) == 2
