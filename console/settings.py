@@ -159,6 +159,7 @@ def configure_logging(settings: Settings, *, console_level: str | None = None) -
     path = settings.log_dir / "console.log"
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter is not news
     for handler in list(root.handlers):
         if getattr(handler, "_sms_console", False):
             root.removeHandler(handler)
