@@ -11,14 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from console.domain.phone import PhoneNumberError, format_display, normalize
 from console.domain.segments import analyze
+from console.ui.models.base import Index, RecordTableModel
 from console.ui.models.bulk_rows import Recipients, render
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE, status_tone, tint
-
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS: Final = ("Row", "To", "Message", "Segments", "Check", "Outcome")
 LINE, TO, MESSAGE, SEGMENTS, CHECK, OUTCOME = range(len(COLUMNS))
@@ -72,12 +71,10 @@ def local_entry(
     return entry
 
 
-class BulkRowsModel(QAbstractTableModel):
+class BulkRowsModel(RecordTableModel[BulkEntry]):
     """The rows of a bulk send (see module doc)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[BulkEntry] = []
+    TITLES = COLUMNS
 
     def set_entries(self, entries: Iterable[BulkEntry]) -> None:
         """Replace every row."""
@@ -98,7 +95,7 @@ class BulkRowsModel(QAbstractTableModel):
         new = replace(self._rows[row], **changes)
         if new != self._rows[row]:
             self._rows[row] = new
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+            self._row_changed(row)
 
     def ready_rows(self) -> list[int]:
         """Rows that will be sent, in order."""
@@ -108,32 +105,11 @@ class BulkRowsModel(QAbstractTableModel):
         """Segments of every ready row (what pacing counts)."""
         return sum(e.segments for e in self._rows if e.ready)
 
-    # -- Qt model API --------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        """Rows under the invisible root (a flat table)."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        """The fixed columns."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Display text, raw sort values, the entry, tints and the full problem as tooltip."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        e = self._record_at(index)
+        if e is None:
             return None
-        e = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(e, col)

@@ -12,13 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from console.domain.model import InboundRecord, OptOutRecord
 from console.domain.phone import format_display
+from console.ui.models.base import Index, RecordTableModel
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE, tint
-
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS: Final = ("Number", "Last message", "Count", "Opt-out")
 NUMBER, LAST, COUNT, OPT_OUT = range(len(COLUMNS))
@@ -41,12 +40,13 @@ def preview(body: str) -> str:
     return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
-class ConversationsModel(QAbstractTableModel):
+class ConversationsModel(RecordTableModel[Conversation]):
     """Conversations per number with a sort role, a record role and an opt-out badge."""
+
+    TITLES = COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Conversation] = []
         self._row_of: dict[str, int] = {}
 
     def set_conversations(self, rows: Iterable[Conversation]) -> None:
@@ -68,7 +68,7 @@ class ConversationsModel(QAbstractTableModel):
                 old = self._rows[row]
                 if rec.id > old.last.id:
                     self._rows[row] = replace(old, last=rec, count=old.count + 1)
-                    self._changed(row)
+                    self._row_changed(row)
                 continue
             prev = fresh.get(rec.from_)
             count = prev.count + 1 if prev else 1
@@ -88,10 +88,7 @@ class ConversationsModel(QAbstractTableModel):
             row = self._row_of.get(rec.number)
             if row is not None and self._rows[row].opted_out != rec.opted_out:
                 self._rows[row] = replace(self._rows[row], opted_out=rec.opted_out)
-                self._changed(row)
-
-    def _changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                self._row_changed(row)
 
     def conversation(self, row: int) -> Conversation:
         """The conversation in ``row``."""
@@ -101,32 +98,11 @@ class ConversationsModel(QAbstractTableModel):
         """The row of a number, if listed."""
         return self._row_of.get(number)
 
-    # -- Qt model API --------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        """Rows under the invisible root (a flat table)."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        """The fixed columns."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Display text, raw sort values, the record and the opted-out badge tint."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        c = self._record_at(index)
+        if c is None:
             return None
-        c = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == NUMBER:

@@ -13,19 +13,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
 
 from console.domain.model import Verdict, WebhookRequestRecord
+from console.ui.models.base import Index, RecordTableModel
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE, tint
-
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS: Final = ("Time", "Method", "Path", "Status", "Verdict", "Diagnosis")
 TIME, METHOD, PATH, STATUS, VERDICT, DIAGNOSIS = range(len(COLUMNS))
@@ -57,12 +49,13 @@ def short_diagnosis(record: WebhookRequestRecord) -> str:
     return first if len(first) <= SHORT_DIAGNOSIS else first[: SHORT_DIAGNOSIS - 1] + "…"
 
 
-class RequestsModel(QAbstractTableModel):
+class RequestsModel(RecordTableModel[WebhookRequestRecord]):
     """Webhook requests, newest first, with a sort role and a record role."""
+
+    TITLES = COLUMNS
 
     def __init__(self, limit: int = 5000, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[WebhookRequestRecord] = []
         self._ids: set[int] = set()
         self._limit = limit
 
@@ -108,32 +101,11 @@ class RequestsModel(QAbstractTableModel):
                 return i
         return None
 
-    # -- Qt model API --------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        """Rows under the invisible root (a flat table)."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008  # Qt's signature
-        """The fixed columns."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Display text, raw sort values, the record, verdict tints and tooltips."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        r = self._record_at(index)
+        if r is None:
             return None
-        r = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(r, col)

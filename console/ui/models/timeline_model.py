@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from console.domain.model import EventRecord, EventSource, Verdict
+from console.ui.models.base import Index, RecordTableModel
 from console.ui.models.delivery_columns import (
     RECORD_ROLE,
     SORT_ROLE,
@@ -18,8 +19,6 @@ from console.ui.models.delivery_columns import (
 )
 from console.ui.widgets.status_delegate import STATUS_ROLE
 from console.ui.widgets.status_style import status_icon, style
-
-Index = QModelIndex | QPersistentModelIndex
 
 SOURCE_LABELS: dict[EventSource, str] = {
     EventSource.API: "API response",
@@ -62,13 +61,14 @@ def event_clock(rec: EventRecord) -> str:
     return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(RecordTableModel[EventRecord]):
     """Every event of the selected delivery."""
+
+    TITLES = TITLES
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._delivery_id: int | None = None
-        self._events: list[EventRecord] = []
         self._ids: set[int] = set()
 
     @property
@@ -78,14 +78,14 @@ class TimelineModel(QAbstractTableModel):
 
     def event(self, row: int) -> EventRecord | None:  # type: ignore[override]  # row lookup
         """The event in ``row``."""
-        return self._events[row] if 0 <= row < len(self._events) else None
+        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def set_events(self, delivery_id: int | None, events: Iterable[EventRecord]) -> None:
         """Show another delivery's events (a reset: the whole content changes)."""
         self.beginResetModel()
         self._delivery_id = delivery_id
-        self._events = sorted(events, key=lambda e: e.id)
-        self._ids = {e.id for e in self._events}
+        self._rows = sorted(events, key=lambda e: e.id)
+        self._ids = {e.id for e in self._rows}
         self.endResetModel()
 
     def add_events(self, events: Iterable[EventRecord]) -> int:
@@ -96,44 +96,17 @@ class TimelineModel(QAbstractTableModel):
         new = sorted(fresh.values(), key=lambda e: e.id)
         if self._delivery_id is None or not new:
             return 0
-        first = len(self._events)
+        first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        self._events.extend(new)
+        self._rows.extend(new)
         self._ids.update(e.id for e in new)
         self.endInsertRows()
         return len(new)
 
-    # -- Qt model interface ----------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._events)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(TITLES)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(TITLES)
-        ):
-            return TITLES[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._events):
+        rec = self._record_at(index)
+        if rec is None:
             return None
-        rec = self._events[index.row()]
         col = EventColumn(index.column())
         if role == RECORD_ROLE:
             return rec
