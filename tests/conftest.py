@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh data directory and migrated database per test."""
+"""Shared fixtures: a fresh data directory, a migrated database, an in-memory keyring."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from console.secrets import ENV_VARS
 from console.settings import Settings
 from console.store.db import sqlite_url, upgrade
 from console.store.queries import Reader
 from console.store.writer import Writer
+from tests.fakes.keyrings import MemoryKeyring, installed_keyring
 
 
 @pytest.fixture
@@ -56,3 +58,18 @@ def reader(db_url: str) -> Iterator[Reader]:
     r = Reader(db_url)
     yield r
     r.close()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """An empty in-memory keyring for the test; the previous backend is restored afterwards."""
+    backend = MemoryKeyring()
+    with installed_keyring(backend):
+        yield backend
+
+
+@pytest.fixture
+def no_credential_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TWILIO_* or NGROK_AUTHTOKEN variable leaks in from the developer's shell."""
+    for var in ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)

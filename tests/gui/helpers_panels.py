@@ -2,9 +2,8 @@
 
 ``demo_console`` starts the real services in demo mode — a :class:`~console.core.Core` with the
 built-in simulator behind it, on a :class:`~console.runtime.Runtime`, publishing through a
-:class:`~console.runtime.Bridge` — and stops them afterwards. ``MemoryKeyring`` is a working
-keyring backend kept in a dict, installed with ``keyring.set_keyring`` for the test and
-replaced by the previous backend afterwards, so the developer's keyring is never touched.
+:class:`~console.runtime.Bridge` — and stops them afterwards, with an in-memory keyring from
+:mod:`tests.fakes.keyrings` installed meanwhile, so the developer's keyring is never touched.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from console.runtime import Bridge, Runtime
 from console.secrets import ENV_VARS
 from console.settings import Settings
 from console.simulator.config import AccountConfig
+from tests.fakes.keyrings import MemoryKeyring, installed_keyring
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -39,53 +39,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 T0 = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
 TIMEOUT_MS = 20_000
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working keyring kept in a dict (priority -1: never chosen automatically)."""
-
-    priority = -1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring's __init__ is untyped
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        """The stored value, if any."""
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        """Store a value."""
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        """Remove a value (as keyring does, complaining when there is none)."""
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.entries[(service, username)]
-
-
-class LockedKeyring(MemoryKeyring):
-    """A keyring whose collection stays locked (nobody answered the unlock prompt)."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        """Refuse: locked."""
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        """Refuse: locked."""
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-
-
-@contextlib.contextmanager
-def installed_keyring(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
-    """Use ``backend`` as the keyring inside the block; put the previous one back after."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
 
 
 @dataclass

@@ -24,10 +24,10 @@ from console.simulator.config import DEMO_ACCOUNT
 from console.ui import panel_kit
 from console.ui.doctor_panel import DoctorPanel
 from console.ui.theme import dark_palette
+from tests.fakes.keyrings import MemoryKeyring
 from tests.gui.helpers_panels import (
     TIMEOUT_MS,
     DemoConsole,
-    MemoryKeyring,
     clear_twilio_env,
     running_demo,
     simulated_live_console,

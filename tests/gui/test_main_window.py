@@ -24,7 +24,8 @@ from console.ui.launch import GuiApp
 from console.ui.main_window import MainWindow
 from console.ui.models.delivery_columns import RECORD_ROLE, Column
 from console.ui.settings_dialog import SettingsDialog
-from tests.gui.helpers_panels import MemoryKeyring, clear_twilio_env, installed_keyring
+from tests.fakes.keyrings import MemoryKeyring, installed_keyring
+from tests.gui.helpers_panels import clear_twilio_env
 
 pytestmark = pytest.mark.qt_log_ignore("does not support (propagateSizeHints|raise)")
 

@@ -21,7 +21,8 @@ from console.ui.launch import GuiApp, qt_message_handler, run_gui
 from console.ui.notify import FailureNotifier
 from console.ui.single_instance import SingleInstance, server_name
 from console.ui.theme import apply_theme, dark_palette, effective_theme, is_dark
-from tests.gui.helpers_panels import MemoryKeyring, clear_twilio_env, installed_keyring
+from tests.fakes.keyrings import MemoryKeyring, installed_keyring
+from tests.gui.helpers_panels import clear_twilio_env
 
 pytestmark = pytest.mark.qt_log_ignore("does not support (propagateSizeHints|raise)")
 

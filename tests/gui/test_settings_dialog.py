@@ -15,11 +15,10 @@ from pytestqt.qtbot import QtBot
 from console.secrets import Credentials
 from console.settings import SETTINGS_FILE, Settings
 from console.ui.settings_dialog import SettingsDialog
+from tests.fakes.keyrings import LockedKeyring, MemoryKeyring
 from tests.gui.helpers_panels import (
     TIMEOUT_MS,
     DemoConsole,
-    LockedKeyring,
-    MemoryKeyring,
     running_demo,
     unnamed_controls,
 )

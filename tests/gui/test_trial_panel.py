@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 from console.simulator.config import DEMO_ACCOUNT, AccountConfig
 from console.ui import panel_kit
 from console.ui.trial_panel import TrialPanel
+from tests.fakes.keyrings import MemoryKeyring
 from tests.gui.helpers_panels import (
     TIMEOUT_MS,
     DemoConsole,
-    MemoryKeyring,
     clear_twilio_env,
     running_demo,
     simulated_live_console,

@@ -3,55 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from console.core import Core
 from console.domain.model import StoreChange
 from console.gateway.sender import Outgoing, SendRefused
 from console.settings import Settings
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real in-memory keyring backend (no OS keyring is touched by tests)."""
-
-    priority = 1  # type: ignore[assignment]  # keyring declares it as a classproperty
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.data.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.data[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.data.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    for var in (
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_API_KEY",
-        "TWILIO_API_SECRET",
-        "TWILIO_FROM_NUMBER",
-        "TWILIO_MESSAGING_SERVICE_SID",
-        "NGROK_AUTHTOKEN",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+from tests.fakes.keyrings import MemoryKeyring
 
 
 class Changes:
@@ -78,7 +39,7 @@ def changes() -> Changes:
 
 @pytest.fixture
 async def core(
-    settings: Settings, memory_keyring: MemoryKeyring, changes: Changes
+    settings: Settings, memory_keyring: MemoryKeyring, no_credential_env: None, changes: Changes
 ) -> AsyncIterator[Core]:
     c = Core(replace(settings, port=0), publish=changes)
     await c.start()

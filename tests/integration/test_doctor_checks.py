@@ -27,6 +27,7 @@ from console.domain.model import NewDelivery
 from console.gateway.account import AccountService
 from console.secrets import Credentials
 from console.webhooks.app import STATUS_PATH
+from tests.fakes.keyrings import MemoryKeyring
 from tests.integration.test_doctor_support import (
     FROM,
     KEY_SECRET,
@@ -38,15 +39,13 @@ from tests.integration.test_doctor_support import (
     VERIFIED,
     VOICE_ONLY,
     WRONG_TOKEN,
-    MemoryKeyring,
     account,
     closed_port,
     doctor_rig,
-    memory_keyring,
     no_twilio_env,
 )
 
-__all__ = ["memory_keyring", "no_twilio_env"]  # fixtures used by name below
+__all__ = ["no_twilio_env"]  # fixtures used by name below
 
 pytestmark = pytest.mark.usefixtures("memory_keyring", "no_twilio_env")
 

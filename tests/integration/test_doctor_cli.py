@@ -1,7 +1,7 @@
 """``sms-console doctor`` as a subprocess: demo mode, and a live setup against a simulator.
 
 Credentials go in through TWILIO_* variables; the keyring is chosen with PYTHON_KEYRING_BACKEND
-(a dict-backed one from the test support module, or keyring's own "no backend").
+(the dict-backed one from tests/fakes/keyrings.py, or keyring's own "no backend").
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.integration.test_doctor_support import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-MEMORY_KEYRING = "tests.integration.test_doctor_support.MemoryKeyring"
+MEMORY_KEYRING = "tests.fakes.keyrings.MemoryKeyring"
 NO_KEYRING = "keyring.backends.fail.Keyring"
 
 

@@ -22,11 +22,10 @@ from tests.integration.test_doctor_support import (
     TOKEN,
     account,
     closed_port,
-    memory_keyring,
     no_twilio_env,
 )
 
-__all__ = ["memory_keyring", "no_twilio_env"]  # fixtures used by name below
+__all__ = ["no_twilio_env"]  # fixtures used by name below
 
 pytestmark = pytest.mark.usefixtures("memory_keyring", "no_twilio_env")
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 
 from console.doctor.checks import CHECKS, Check, run_checks
@@ -73,37 +70,6 @@ def account(
 
 
 GOOD = Credentials(account_sid=SID, auth_token=TOKEN, from_number=FROM)
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working keyring backend holding entries in a dict (never auto-selected)."""
-
-    priority = -1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring's __init__ is untyped
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.entries[(service, username)]
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    """A usable keyring for the test; the previous backend is restored afterwards."""
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

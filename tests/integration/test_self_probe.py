@@ -15,11 +15,10 @@ from tests.integration.test_doctor_support import (
     WRONG_TOKEN,
     closed_port,
     doctor_rig,
-    memory_keyring,
     no_twilio_env,
 )
 
-__all__ = ["memory_keyring", "no_twilio_env"]  # fixtures used by name below
+__all__ = ["no_twilio_env"]  # fixtures used by name below
 
 pytestmark = pytest.mark.usefixtures("memory_keyring", "no_twilio_env")
 

@@ -12,19 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import keyring
-import keyring.backend
 import pytest
 
 from console.cli import main as cli_main
 from console.commands import serve as serve_module
 from console.commands.serve import ServeInfo, serve
-from console.secrets import ENV_VARS
 from console.settings import Settings
 from console.store.db import sqlite_url, upgrade
 from console.store.queries import Reader
 from console.tunnel.public_url import FixedPublicUrl, LocalOnly
 from tests.fakes import ngrok_standin
+from tests.fakes.keyrings import MemoryKeyring
 from tests.integration.webhooks_support import (
     STATUS_PATH,
     TOKEN,
@@ -35,38 +33,10 @@ from tests.integration.webhooks_support import (
 )
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring kept in a dict (priority -1: never chosen automatically)."""
-
-    priority = -1
-
-    def __init__(self, entries: dict[tuple[str, str], str] | None = None) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring's __init__ is untyped
-        self.entries = dict(entries or {})
-
-    def get_password(self, service: str, username: str) -> str | None:
-        """The stored value, if any."""
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        """Store a value."""
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        """Remove a value."""
-        self.entries.pop((service, username), None)
-
-
 @pytest.fixture
-def key_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+def key_store(memory_keyring: MemoryKeyring, no_credential_env: None) -> MemoryKeyring:
     """An empty in-memory keyring, and no TWILIO_* overrides, for in-process runs."""
-    for var in ENV_VARS.values():
-        monkeypatch.delenv(var, raising=False)
-    backend = MemoryKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    return memory_keyring
 
 
 @pytest.fixture(autouse=True)

@@ -1,23 +1,21 @@
 """Credentials masking, environment overrides, and SecretStore on real keyring backends.
 
-The backends are real ``keyring.backend.KeyringBackend`` subclasses installed with
-``keyring.set_keyring`` (the developer's own keyring is never touched): a dict-backed one, one
-whose collection is locked, one that cannot initialise, one that hangs like an unanswered unlock
-prompt, and keyring's own ``fail.Keyring`` for "no backend at all".
+The backends are the real ``keyring.backend.KeyringBackend`` subclasses of
+:mod:`tests.fakes.keyrings` installed with ``keyring.set_keyring`` (the developer's own keyring is
+never touched): a dict-backed one, one whose collection is locked, one that cannot initialise, one
+that hangs like an unanswered unlock prompt, and keyring's own ``fail.Keyring`` for "no backend".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Iterator
 
 import keyring
 import keyring.backend
 import keyring.errors
 import pytest
-from keyring.backends import fail
 
 from console.secrets import (
     BackendStatus,
@@ -27,6 +25,13 @@ from console.secrets import (
     from_environment,
     merge,
     resolve,
+)
+from tests.fakes.keyrings import (
+    BrokenKeyring,
+    HangingKeyring,
+    LockedKeyring,
+    MemoryKeyring,
+    no_backend,
 )
 
 SID = "AC0123456789abcdef0123456789abcdef"
@@ -43,64 +48,6 @@ FULL = Credentials(
     messaging_service_sid="MG0123456789abcdef0123456789abcdef",
     ngrok_authtoken=NGROK,
 )
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working backend keeping entries in a dict (priority -1: never auto-selected)."""
-
-    priority = -1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring's __init__ is untyped
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.entries[(service, username)]
-
-
-class LockedKeyring(MemoryKeyring):
-    """A collection that stays locked (the user dismissed the unlock prompt)."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-
-
-class BrokenKeyring(MemoryKeyring):
-    """A backend whose connection cannot be set up (no D-Bus session, for example)."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise keyring.errors.InitError("Failed to create the collection: no D-Bus session")
-
-
-class HangingKeyring(MemoryKeyring):
-    """A backend stuck like an unlock prompt nobody answers, until ``release`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.entered.set()
-        self.release.wait(30)
-        return None
-
-
-def no_backend() -> keyring.backend.KeyringBackend:
-    """keyring's own "no backend was found" stand-in."""
-    backend: keyring.backend.KeyringBackend = fail.Keyring()  # type: ignore[no-untyped-call]
-    return backend
 
 
 @pytest.fixture(autouse=True)
