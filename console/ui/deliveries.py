@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +31,7 @@ from console.ui.models.deliveries_model import DeliveriesModel
 from console.ui.models.delivery_columns import COLUMNS, RECORD_ROLE, Column
 from console.ui.models.worker import Worker, weak
 from console.ui.widgets.column_menu import install_column_menu
+from console.ui.widgets.empty_table import EmptyStateTableView
 from console.ui.widgets.filter_bar import FilterBar
 from console.ui.widgets.status_delegate import StatusBadgeDelegate
 from console.ui.widgets.status_style import is_failure
@@ -59,6 +59,14 @@ def format_for(path: Path, chosen_filter: str = "") -> str:
     return "csv"
 
 
+NO_DELIVERIES = (
+    "No deliveries yet.\n\nType a number and a message in Compose and press Ctrl+Enter: "
+    "the message appears here and follows its status live (queued, sent, delivered or why "
+    "it failed)."
+)
+NO_MATCH = "No delivery matches the filter. Clear the search or pick another status or period."
+
+
 class DeliveriesPanel(QWidget):
     """Filter bar + deliveries table + status line; tells which delivery is selected."""
 
@@ -82,7 +90,7 @@ class DeliveriesPanel(QWidget):
         self.model = DeliveriesModel(reader, self)
         self.filter_bar = FilterBar(profiles, self)
 
-        self.table = QTableView(self)
+        self.table = EmptyStateTableView(NO_DELIVERIES, self)
         self.table.setAccessibleName("Deliveries")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -129,9 +137,14 @@ class DeliveriesPanel(QWidget):
         self._connect_signals()
         self.model.reload()
 
+    @Slot(object)
+    def _filter_hint(self, flt: DeliveryFilter) -> None:
+        self.table.set_hint(NO_DELIVERIES if flt == DeliveryFilter() else NO_MATCH)
+
     def _connect_signals(self) -> None:
         self.model.connect_bridge(self._bridge)
         self.filter_bar.filterChanged.connect(self.model.set_filter)
+        self.filter_bar.filterChanged.connect(self._filter_hint)
         self.model.countChanged.connect(self._show_count)
         self.model.unplacedChanged.connect(self._show_unplaced)
         self.model.reloaded.connect(self._after_reload)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from console.runtime import Bridge
 from console.store.queries import DeliveryFilter, Reader
-from console.ui.deliveries import DeliveriesPanel, format_for
+from console.ui.deliveries import NO_DELIVERIES, NO_MATCH, DeliveriesPanel, format_for
 from console.ui.models.delivery_columns import RECORD_ROLE, Column
 from console.ui.widgets.column_menu import column_menu
 from tests.gui.conftest import LiveStore
@@ -179,3 +180,25 @@ def test_export_failure_says_what_to_do(
     with qtbot.waitSignal(widget.exportFailed, timeout=10_000) as failed:
         widget.export_to(tmp_path / "missing-dir" / "out.csv", "csv")
     assert "Choose another folder" in failed.args[0]
+
+
+def test_an_empty_table_says_what_to_do(
+    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    widget = panel(qtbot, gui_reader, bridge)
+    assert widget.model.count == 0
+    assert widget.table.hint() == NO_DELIVERIES
+    picture = widget.table.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    background = picture.pixel(2, 2)
+    painted = sum(
+        picture.pixel(x, y) != background
+        for y in range(0, picture.height(), 2)
+        for x in range(0, picture.width(), 2)
+    )
+    assert painted > 100, "the hint is painted in the empty table"
+    with qtbot.waitSignal(widget.model.reloaded):
+        widget.filter_bar.show_failures()
+    assert widget.table.hint() == NO_MATCH
+    with qtbot.waitSignal(widget.model.reloaded):
+        widget.filter_bar.set_statuses(())
+    assert widget.table.hint() == NO_DELIVERIES
