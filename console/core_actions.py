@@ -20,10 +20,11 @@ from console.doctor.result import CheckResult
 from console.domain import trial
 from console.domain.model import DeliveryRecord
 from console.gateway.account import AccountSummary, SenderOption
+from console.gateway.bulk import BulkJob, BulkProgress
+from console.gateway.checks import Outgoing
 from console.gateway.client import TwilioGateway
-from console.gateway.pacing import BulkJob, BulkProgress, rate_for
+from console.gateway.pacing import rate_for
 from console.gateway.resources import CallerId, Verification
-from console.gateway.sender import Outgoing
 from console.secrets import BackendStatus, Credentials
 from console.tunnel.state import TunnelState
 

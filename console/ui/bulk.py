@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 
 from console.core_actions import RowCheck
 from console.domain.phone import SenderKind
-from console.gateway.pacing import BulkJob, BulkProgress, JobState
-from console.gateway.sender import Outgoing
+from console.gateway.bulk import BulkJob, BulkProgress, JobState
+from console.gateway.checks import Outgoing
 from console.runtime import Bridge, Runtime
 from console.ui.bulk_run import ACTIVE, BulkRun, eta_text, progress_text
 from console.ui.compose_fields import BodyEdit, counter_text

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from console.domain.model import DeliveryRecord, SendState
-from console.gateway.pacing import BulkJob, BulkProgress, JobState
+from console.gateway.bulk import BulkJob, BulkProgress, JobState
 from console.runtime import Bridge, Runtime
 from console.ui.models.bulk_model import BulkRowsModel
 from console.ui.panel_kit import call_for

@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from console.domain.model import SendState
-from console.gateway.pacing import JobState
+from console.gateway.bulk import JobState
 from console.settings import Pacing
 from console.ui.bulk import BulkSendDialog
 from console.ui.models.bulk_model import CHECK, OUTCOME

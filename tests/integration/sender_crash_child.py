@@ -12,8 +12,9 @@ import asyncio
 import os
 import sys
 
+from console.gateway.checks import Outgoing
 from console.gateway.client import TwilioGateway
-from console.gateway.sender import Outgoing, Sender
+from console.gateway.sender import Sender
 from console.secrets import from_environment
 from console.settings import Pacing
 from console.store.queries import Reader

@@ -10,7 +10,7 @@ import pytest
 
 from console.core import Core
 from console.domain.model import StoreChange
-from console.gateway.sender import Outgoing, SendRefused
+from console.gateway.checks import Outgoing, SendRefused
 from console.settings import Settings
 from tests.fakes.keyrings import MemoryKeyring
 

@@ -20,10 +20,12 @@ import pytest
 from console.domain.model import EventSource, SendState
 from console.domain.trial import get_template
 from console.gateway.account import AccountService
+from console.gateway.bulk import JobState
+from console.gateway.checks import Outgoing, SendRefused
 from console.gateway.client import TwilioGateway
-from console.gateway.pacing import Backoff, JobState
+from console.gateway.pacing import Backoff
 from console.gateway.resources import MessageInfo
-from console.gateway.sender import STATUS_PATH, Outgoing, Sender, SendRefused
+from console.gateway.sender import STATUS_PATH, Sender
 from console.secrets import Credentials
 from console.settings import Pacing
 from console.simulator import DEMO_ACCOUNT, AccountConfig, Scenario, Simulator, SimulatorServer

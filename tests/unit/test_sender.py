@@ -25,15 +25,17 @@ from console.domain.model import (
     SendState,
     StoreChange,
 )
+from console.gateway.bulk import BulkProgress, JobState
+from console.gateway.checks import Outgoing, SendRefused
 from console.gateway.errors import (
     AuthenticationFailed,
     GatewayError,
     OutcomeUnknown,
     RateLimited,
 )
-from console.gateway.pacing import Backoff, BulkProgress, JobState
+from console.gateway.pacing import Backoff
 from console.gateway.resources import MessageInfo
-from console.gateway.sender import STATUS_PATH, Outgoing, Sender, SendRefused
+from console.gateway.sender import STATUS_PATH, Sender
 from console.settings import Pacing
 from console.store.queries import Reader
 from console.store.writer import Writer
