@@ -49,6 +49,7 @@ from console.ui.panel_kit import (
     compact_rows,
     error_html,
     set_tone,
+    tab_chain,
     wrap_label,
 )
 
@@ -187,18 +188,17 @@ class BulkSendDialog(QDialog):
         root.addLayout(prog)
         root.addLayout(buttons)
         self.resize(900, 620)
-        order: list[tuple[QWidget, QWidget]] = [
-            (self.input_edit, self.import_button),
-            (self.import_button, self.from_combo),
-            (self.from_combo, self.body_edit),
-            (self.body_edit, self.table),
-            (self.table, self.send_button),
-            (self.send_button, self.pause_button),
-            (self.pause_button, self.cancel_button),
-            (self.cancel_button, self.close_button),
-        ]
-        for first, second in order:
-            QWidget.setTabOrder(first, second)
+        tab_chain(
+            self.input_edit,
+            self.import_button,
+            self.from_combo,
+            self.body_edit,
+            self.table,
+            self.send_button,
+            self.pause_button,
+            self.cancel_button,
+            self.close_button,
+        )
 
     def _connect_signals(self) -> None:
         self.input_edit.textChanged.connect(self._timer.start)

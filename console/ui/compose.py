@@ -33,7 +33,14 @@ from console.runtime import Bridge, Runtime
 from console.ui.bulk import BulkSendDialog
 from console.ui.compose_fields import BodyEdit, RecipientField, counter_text
 from console.ui.models.roles import status_tone
-from console.ui.panel_kit import BusyIndicator, call_for, error_html, set_tone, wrap_label
+from console.ui.panel_kit import (
+    BusyIndicator,
+    call_for,
+    error_html,
+    set_tone,
+    tab_chain,
+    wrap_label,
+)
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -138,11 +145,14 @@ class ComposePanel(QWidget):
         root.addStretch(1)
 
         self._show_templates(())
-        QWidget.setTabOrder(self.to_edit, self.from_combo)
-        QWidget.setTabOrder(self.from_combo, self.template_combo)
-        QWidget.setTabOrder(self.template_combo, self.body_edit)
-        QWidget.setTabOrder(self.body_edit, self.send_button)
-        QWidget.setTabOrder(self.send_button, self.bulk_button)
+        tab_chain(
+            self.to_edit,
+            self.from_combo,
+            self.template_combo,
+            self.body_edit,
+            self.send_button,
+            self.bulk_button,
+        )
         self._update_counter()
 
     def _connect_signals(self) -> None:

@@ -42,6 +42,7 @@ from console.ui.panel_kit import (
     compact_rows,
     error_html,
     set_tone,
+    tab_chain,
     wrap_label,
 )
 
@@ -165,10 +166,13 @@ class InboxPanel(QWidget):
         splitter.setSizes([420, 580])
         root = QVBoxLayout(self)
         root.addWidget(splitter)
-        QWidget.setTabOrder(self.list_view, self.opt_out_button)
-        QWidget.setTabOrder(self.opt_out_button, self.thread_view)
-        QWidget.setTabOrder(self.thread_view, self.reply_edit)
-        QWidget.setTabOrder(self.reply_edit, self.reply_button)
+        tab_chain(
+            self.list_view,
+            self.opt_out_button,
+            self.thread_view,
+            self.reply_edit,
+            self.reply_button,
+        )
         self._show_conversation()
 
     def _connect_signals(self) -> None:

@@ -58,6 +58,7 @@ from console.ui.panel_kit import (
     compact_rows,
     error_text,
     set_tone,
+    tab_chain,
     tone_color,
     wrap_label,
 )
@@ -170,10 +171,7 @@ class InspectorPanel(QWidget):
         splitter.setSizes([340, 300])
         root = QVBoxLayout(self)
         root.addWidget(splitter)
-        QWidget.setTabOrder(self.filter_edit, self.failures_box)
-        QWidget.setTabOrder(self.failures_box, self.table)
-        QWidget.setTabOrder(self.table, self.tabs)
-        QWidget.setTabOrder(self.tabs, self.replay_button)
+        tab_chain(self.filter_edit, self.failures_box, self.table, self.tabs, self.replay_button)
         self._show(None)
 
     def _pairs_table(self, name: str) -> QTableWidget:

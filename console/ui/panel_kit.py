@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import html
+import itertools
 import logging
 import weakref
 from collections.abc import Callable, Coroutine
@@ -215,6 +216,12 @@ def compact_rows(table: QTableView) -> None:
     header.hide()
     table.setWordWrap(False)
     table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+
+
+def tab_chain(*widgets: QWidget) -> None:
+    """Tab moves through ``widgets`` in the order given."""
+    for first, second in itertools.pairwise(widgets):
+        QWidget.setTabOrder(first, second)
 
 
 def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:

@@ -40,6 +40,7 @@ from console.ui.panel_kit import (
     compact_rows,
     error_html,
     set_tone,
+    tab_chain,
     wrap_label,
 )
 
@@ -160,12 +161,15 @@ class TrialPanel(QWidget):
         root.addWidget(self.code_group)
         root.addWidget(self.error_label)
         root.addStretch(0)
-        QWidget.setTabOrder(self.table, self.refresh_button)
-        QWidget.setTabOrder(self.refresh_button, self.remove_button)
-        QWidget.setTabOrder(self.remove_button, self.number_edit)
-        QWidget.setTabOrder(self.number_edit, self.name_edit)
-        QWidget.setTabOrder(self.name_edit, self.verify_button)
-        QWidget.setTabOrder(self.verify_button, self.copy_button)
+        tab_chain(
+            self.table,
+            self.refresh_button,
+            self.remove_button,
+            self.number_edit,
+            self.name_edit,
+            self.verify_button,
+            self.copy_button,
+        )
         self._update()
 
     def _connect_signals(self) -> None:
