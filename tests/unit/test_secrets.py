@@ -73,20 +73,6 @@ def hanging() -> Iterator[HangingKeyring]:
     backend.release.set()
 
 
-@pytest.fixture
-def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_API_KEY",
-        "TWILIO_API_SECRET",
-        "TWILIO_FROM_NUMBER",
-        "TWILIO_MESSAGING_SERVICE_SID",
-        "NGROK_AUTHTOKEN",
-    ):
-        monkeypatch.delenv(var, raising=False)
-
-
 # -- Credentials -----------------------------------------------------------------------------
 def test_repr_and_str_mask_every_secret() -> None:
     for text in (repr(FULL), str(FULL), f"{FULL}", repr([FULL])):
@@ -254,7 +240,7 @@ async def test_hanging_keyring_times_out_without_blocking_the_loop(
 
 # -- resolve ---------------------------------------------------------------------------------
 async def test_resolve_env_overrides_keyring(
-    memory: MemoryKeyring, no_env: None, monkeypatch: pytest.MonkeyPatch
+    memory: MemoryKeyring, no_credential_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = SecretStore("sms-console-test")
     await store.save("default", Credentials(account_sid=SID, auth_token=TOKEN, from_number="+1"))
@@ -267,7 +253,7 @@ async def test_resolve_env_overrides_keyring(
 
 
 async def test_resolve_uses_env_when_keyring_unavailable(
-    no_env: None, monkeypatch: pytest.MonkeyPatch
+    no_credential_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keyring.set_keyring(LockedKeyring())
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
@@ -279,7 +265,7 @@ async def test_resolve_uses_env_when_keyring_unavailable(
     assert "Using the TWILIO_* environment variables" in warnings[0]
 
 
-async def test_resolve_nothing_configured(no_env: None) -> None:
+async def test_resolve_nothing_configured(no_credential_env: None) -> None:
     keyring.set_keyring(no_backend())
     creds, warnings = await resolve(SecretStore(), "default")
     assert creds == Credentials()
@@ -289,7 +275,7 @@ async def test_resolve_nothing_configured(no_env: None) -> None:
 
 
 async def test_resolve_warns_when_webhooks_cannot_be_validated(
-    memory: MemoryKeyring, no_env: None
+    memory: MemoryKeyring, no_credential_env: None
 ) -> None:
     store = SecretStore("sms-console-test")
     await store.save(
