@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import itertools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -144,6 +146,7 @@ class Bridge(QObject):
 
     _wake = Signal()
     _deliver = Signal(object)
+    _answer = Signal(object)  # (token, error, result, cancelled) of a Bridge.call
 
     def __init__(self, interval_ms: int = 100, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +163,11 @@ class Bridge(QObject):
         self._timer.timeout.connect(self._flush)
         self._wake.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
         self._deliver.connect(self._run_callback, Qt.ConnectionType.QueuedConnection)
+        self._answer.connect(self._on_answer, Qt.ConnectionType.QueuedConnection)
+        self._callbacks: dict[
+            int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]
+        ] = {}
+        self._tokens = itertools.count()
         self.emissions = 0
 
     # -- runtime → GUI ------------------------------------------------------------------------
@@ -233,23 +241,39 @@ class Bridge(QObject):
         on_result: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> concurrent.futures.Future[T]:
-        """Run ``coro`` on the runtime; its result or error comes back on the GUI thread."""
+        """Run ``coro`` on the runtime; its result or error comes back on the GUI thread.
+
+        Call from the GUI thread. The callbacks stay on the GUI side, keyed by a token: the
+        runtime thread only ever holds the token, so it can never drop the last reference to
+        a widget (Qt would then destroy it on the wrong thread).
+        """
+        token = next(self._tokens)
+        self._callbacks[token] = (on_result, on_error)
         future = runtime.submit(coro)
-
-        def done(f: concurrent.futures.Future[T]) -> None:
-            if f.cancelled():
-                return
-            exc = f.exception()
-            if exc is not None:
-                if on_error is not None:
-                    self._deliver.emit((on_error, (exc,)))
-                else:
-                    log.error("background call failed", exc_info=exc)
-            elif on_result is not None:
-                self._deliver.emit((on_result, (f.result(),)))
-
-        future.add_done_callback(done)
+        future.add_done_callback(functools.partial(self._settled, token))
         return future
+
+    def _settled(self, token: int, future: concurrent.futures.Future[Any]) -> None:
+        """Runs on whichever thread completed the future: hand the outcome to the GUI thread."""
+        if future.cancelled():
+            self._answer.emit((token, None, None, True))
+            return
+        exc = future.exception()
+        self._answer.emit((token, exc, None if exc is not None else future.result(), False))
+
+    @Slot(object)
+    def _on_answer(self, item: tuple[int, BaseException | None, Any, bool]) -> None:
+        token, exc, value, cancelled = item
+        on_result, on_error = self._callbacks.pop(token, (None, None))
+        if cancelled:
+            return
+        if exc is not None:
+            if on_error is not None:
+                on_error(exc)
+            else:
+                log.error("background call failed", exc_info=exc)
+        elif on_result is not None:
+            on_result(value)
 
     @Slot(object)
     def _run_callback(self, item: tuple[Callable[..., None], tuple[Any, ...]]) -> None:

@@ -102,9 +102,12 @@ def _database(settings: Settings) -> str:
 def _start(settings: Settings, ctx: dict[str, Any]) -> str:
     from console.core import Core
     from console.runtime import Bridge, Runtime
+    from console.ui.gc_guard import GuiGarbageCollector
     from console.ui.launch import application
 
     ctx["app"] = application()
+    ctx["gc"] = GuiGarbageCollector()
+    ctx["gc"].install()
     runtime = Runtime()
     runtime.start()
     ctx["runtime"] = runtime
@@ -174,3 +177,5 @@ def _stop(ctx: dict[str, Any]) -> None:
             except Exception as exc:  # report, but the steps already decided the outcome
                 print(f"warn stopping the services: {exc}", file=sys.stderr, flush=True)
         runtime.stop()
+    if ctx.get("gc") is not None:
+        ctx["gc"].uninstall()

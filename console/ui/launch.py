@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console.core import Core
 from console.runtime import Bridge, Runtime
 from console.settings import Settings
+from console.ui.gc_guard import GuiGarbageCollector
 from console.ui.main_window import MainWindow
 from console.ui.single_instance import SingleInstance
 from console.ui.theme import apply_theme
@@ -94,9 +95,11 @@ class GuiApp(QObject):
         self.error_box: QMessageBox | None = None
         self._wants_front = False
         self._following_scheme = False
+        self.collector = GuiGarbageCollector(self)
 
     def start(self) -> None:
         """Start the runtime and the services; the window follows when they run."""
+        self.collector.install()  # before any other thread runs Python code
         self.instance.listen()
         self.instance.activated.connect(self._activate)
         apply_theme(self.app, self.settings.theme)
@@ -162,6 +165,7 @@ class GuiApp(QObject):
                 log.exception("the services did not stop cleanly")
         self.runtime.stop()
         self.instance.close()
+        self.collector.uninstall()
 
 
 def run_gui(settings: Settings) -> int:

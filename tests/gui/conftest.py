@@ -13,6 +13,7 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.domain.model import (
@@ -26,6 +27,7 @@ from console.domain.model import (
 from console.runtime import Bridge, Runtime
 from console.store.queries import Reader
 from console.store.writer import EventOutcome, Writer
+from console.ui.gc_guard import GuiGarbageCollector
 
 T = TypeVar("T")
 _sids = itertools.count(1)
@@ -118,6 +120,15 @@ class LiveStore:
             )
 
         return self.run(go())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp: QApplication) -> Iterator[GuiGarbageCollector]:
+    """As in the app: cyclic garbage is collected on the GUI thread only (see gc_guard)."""
+    collector = GuiGarbageCollector()
+    collector.install()
+    yield collector
+    collector.uninstall()
 
 
 @pytest.fixture
