@@ -6,6 +6,7 @@ Every coroutine here runs on the runtime loop; the window calls them through ``B
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -70,7 +71,7 @@ class CoreState:
     warnings: tuple[str, ...]
 
 
-class CoreActions:
+class CoreActions(ABC):
     """Actions of the running console; the base of :class:`console.core.Core`.
 
     The attributes below are set up and managed by ``Core``.
@@ -91,24 +92,25 @@ class CoreActions:
     _publish_state: Callable[[str, object], None] | None
 
     @property
+    @abstractmethod
     def public_url(self) -> str | None:
         """The current public base URL (see ``Core``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def start(self) -> None:
         """Start the services (see ``Core``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def stop(self, *, final: bool = True) -> None:
         """Stop the services (see ``Core``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def status_callback_url(self) -> str | None:
         """The StatusCallback given to each message (see ``Core``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _emit_state(self) -> None:
-        raise NotImplementedError
+        """Publish the current state (see ``Core``)."""
 
     def _require(self, service: T | None, what: str) -> T:
         if service is None:
