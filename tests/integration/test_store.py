@@ -216,3 +216,16 @@ async def test_free_text_search_uses_the_index_and_finds_substrings(
     assert found("elsewhere") == {"+447911123456"}
     assert found("no such text") == set()
     assert reader.count_deliveries(DeliveryFilter(text="is ")) == 2
+
+
+async def test_statistics_buckets_are_counted_in_sql(writer: Writer, reader: Reader) -> None:
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC)
+    for i in range(7):
+        await writer.add_delivery(NewDelivery(to=f"+1415557{i:04d}", body="x"))
+    stats = reader.stats(bucket_seconds=60)
+    assert sum(n for _, n in stats.buckets) == 7 == stats.total
+    for start, _ in stats.buckets:
+        assert start.tzinfo is not None and start.second == 0 and start.microsecond == 0
+        assert before.replace(second=0, microsecond=0) <= start <= datetime.now(UTC)
