@@ -117,6 +117,8 @@ class SettingsDialog(QDialog):
             self.load_profile(profile)
 
     def _on_credentials(self, profile: str, creds: Credentials) -> None:
+        if profile != self.account.profile_combo.currentText():
+            return  # a late answer for a profile no longer shown: never mix two profiles
         self.loaded_profile, self.loaded = profile, creds
         self.account.set_credentials(creds)
         self.webhooks.ngrok_token.setText(creds.ngrok_authtoken)
@@ -232,7 +234,10 @@ class SettingsDialog(QDialog):
         creds = self.new_credentials()
         profile = settings.active_profile
         self._status("Saving…", None)
-        if creds != (self.loaded or Credentials()) or profile != self.loaded_profile:
+        # A profile not read from the keyring (new, or the read failed) is written only if the
+        # operator typed credentials: never write blanks over what could not be read.
+        loaded = profile == self.loaded_profile
+        if (creds != self.loaded) if loaded else not creds.is_empty:
             self._call(
                 self.core.save_credentials(profile, creds),
                 lambda _none: self._apply(settings, profile, creds),

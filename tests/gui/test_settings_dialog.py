@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring.errors
 import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
@@ -247,5 +248,29 @@ def test_test_credentials_shows_the_account_or_the_error(
         qtbot.waitUntil(lambda: not dialog.working, timeout=TIMEOUT_MS)
         result = dialog.account.test_result.text()
         assert "20003" in result and "Authentication failed" in result
+    finally:
+        gen.close()
+
+
+class _UnreadableKeyring(MemoryKeyring):
+    """Holds a profile's secrets but cannot read them now (a timed-out or failed unlock)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+
+def test_saving_other_settings_never_blanks_credentials_it_could_not_read(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = {("sms-console", "default:auth_token"): "kept-secret"}
+    backend = _UnreadableKeyring(stored)
+    gen = running_demo(tmp_path, monkeypatch, backend)
+    console = next(gen)
+    try:
+        dialog = open_dialog(qtbot, console)
+        assert dialog.loaded_profile is None  # the read failed
+        with qtbot.waitSignal(dialog.saved, timeout=TIMEOUT_MS):
+            dialog.save_button.click()
+        assert backend.entries == stored
     finally:
         gen.close()
