@@ -5,6 +5,7 @@ Every coroutine here runs on the runtime loop; the window calls them through ``B
 
 from __future__ import annotations
 
+import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -232,7 +233,7 @@ class CoreActions(ABC):
         server_url = self.state.server_url
         if server_url is None:
             raise RuntimeError("the webhook server is not running")
-        record = next((r for r in self.reader.requests(limit=10_000) if r.id == request_id), None)
+        record = await asyncio.to_thread(self.reader.request, request_id)
         if record is None:
             raise LookupError(f"request {request_id} is no longer in the log")
         target = record.path + (f"?{record.query}" if record.query else "")
@@ -282,7 +283,7 @@ class CoreActions(ABC):
 
     async def apply_settings(self, settings: Any) -> None:
         """Save new settings and restart the services with them."""
-        settings.save()
+        await asyncio.to_thread(settings.save)
         await self.stop(final=False)
         self.settings = settings
         await self.start()

@@ -302,42 +302,49 @@ class Reader:
             return [delivery_record(r) for r in rows]
 
     def recent_recipients(self, limit: int = 20) -> list[str]:
-        """The most recently used recipients, newest first, without repeats."""
+        """The most recently used recipients, newest first, without repeats.
+
+        Reads only the newest few hundred deliveries (by primary key), so it stays instant on
+        a table of millions and can run on the GUI thread.
+        """
         with self._session() as s:
-            q = (
-                select(Delivery.to_number, func.max(Delivery.id).label("last"))
+            rows = s.scalars(
+                select(Delivery.to_number)
                 .where(Delivery.send_state != SendState.EXTERNAL.value)
-                .group_by(Delivery.to_number)
-                .order_by(func.max(Delivery.id).desc())
-                .limit(limit)
+                .order_by(Delivery.id.desc())
+                .limit(limit * 25)
             )
-            return [row[0] for row in s.execute(q)]
+            return list(dict.fromkeys(n for n in rows if n))[:limit]
 
     # -- inbound and opt-outs ----------------------------------------------------------------
-    def conversations(self) -> list[tuple[str, InboundRecord, int]]:
-        """One entry per number that wrote in: (number, latest message, message count)."""
+    def conversations(self, limit: int = 500) -> list[tuple[str, InboundRecord, int]]:
+        """The newest ``limit`` numbers that wrote in: (number, latest message, message count)."""
         with self._session() as s:
             latest = (
                 select(InboundMessage.from_number, func.max(InboundMessage.id), func.count())
                 .group_by(InboundMessage.from_number)
                 .order_by(func.max(InboundMessage.id).desc())
+                .limit(limit)
             )
-            out = []
-            for number, last_id, count in s.execute(latest):
-                row = s.get(InboundMessage, last_id)
-                assert row is not None
-                out.append((number, inbound_record(row), int(count)))
-            return out
+            heads = s.execute(latest).all()
+            rows = {
+                r.id: r
+                for r in s.scalars(
+                    select(InboundMessage).where(InboundMessage.id.in_([h[1] for h in heads]))
+                )
+            }
+            return [(number, inbound_record(rows[last]), int(n)) for number, last, n in heads]
 
-    def inbound_from(self, number: str) -> list[InboundRecord]:
-        """Every inbound message from a number, oldest first."""
+    def inbound_from(self, number: str, limit: int = 500) -> list[InboundRecord]:
+        """The newest ``limit`` inbound messages from a number, oldest first."""
         with self._session() as s:
             rows = s.scalars(
                 select(InboundMessage)
                 .where(InboundMessage.from_number == number)
-                .order_by(InboundMessage.id)
+                .order_by(InboundMessage.id.desc())
+                .limit(limit)
             ).all()
-            return [inbound_record(r) for r in rows]
+            return [inbound_record(r) for r in reversed(rows)]
 
     def deliveries_to(self, number: str, limit: int = 500) -> list[DeliveryRecord]:
         """Messages sent to a number, oldest first (the outbound side of a conversation)."""
@@ -367,6 +374,12 @@ class Reader:
             return [opt_out_record(r) for r in s.scalars(select(OptOut).order_by(OptOut.number))]
 
     # -- webhook requests --------------------------------------------------------------------
+    def request(self, request_id: int) -> WebhookRequestRecord | None:
+        """One logged webhook request by id (None once retention has dropped it)."""
+        with self._session() as s:
+            row = s.get(WebhookRequest, request_id)
+            return request_record(row) if row is not None else None
+
     def requests(self, *, offset: int = 0, limit: int = 500) -> list[WebhookRequestRecord]:
         """Webhook requests, newest first."""
         with self._session() as s:

@@ -229,3 +229,13 @@ async def test_statistics_buckets_are_counted_in_sql(writer: Writer, reader: Rea
     for start, _ in stats.buckets:
         assert start.tzinfo is not None and start.second == 0 and start.microsecond == 0
         assert before.replace(second=0, microsecond=0) <= start <= datetime.now(UTC)
+
+
+async def test_recent_recipients_newest_first_without_repeats(
+    writer: Writer, reader: Reader
+) -> None:
+    for to in ("+14155550301", "+14155550302", "+14155550301", "+14155550303"):
+        await writer.add_delivery(NewDelivery(to=to, body="x"))
+    await writer.record_event(cb("SMext", "sent", to="+14155550399"))  # another tool's message
+    assert reader.recent_recipients() == ["+14155550303", "+14155550301", "+14155550302"]
+    assert reader.recent_recipients(limit=1) == ["+14155550303"]
