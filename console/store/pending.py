@@ -22,12 +22,12 @@ from console.domain.model import (
     DeliveryRecord,
     EventRecord,
     EventSource,
-    SendState,
     Verdict,
     WebhookRequestIn,
     WebhookRequestRecord,
 )
 from console.store.models import Base, Delivery, DeliveryEvent, WebhookRequest
+from console.store.records import delivery_record
 
 DELIVERIES = Base.metadata.tables[Delivery.__tablename__]
 EVENTS = Base.metadata.tables[DeliveryEvent.__tablename__]
@@ -87,30 +87,7 @@ class DeliveryRow:
 
     def record(self) -> DeliveryRecord:
         """The frozen record of the row as it is now."""
-        assert self.id is not None, "the delivery has not been written yet"
-        return DeliveryRecord(
-            id=self.id,
-            sid=self.sid,
-            to=self.to_number,
-            from_=self.from_number,
-            messaging_service_sid=self.messaging_service_sid,
-            body=self.body,
-            profile=self.profile,
-            account_sid=self.account_sid,
-            segments=self.segments,
-            encoding=self.encoding,
-            status=self.status,
-            status_rank=self.status_rank,
-            send_state=SendState(self.send_state),
-            error_code=self.error_code,
-            error_message=self.error_message,
-            price=self.price,
-            price_unit=self.price_unit,
-            batch_id=self.batch_id,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            final_at=self.final_at,
-        )
+        return delivery_record(self)
 
 
 COLUMNS = tuple(c.name for c in DELIVERIES.columns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from console.domain.model import (
     DeliveryRecord,
@@ -22,9 +23,13 @@ from console.store.models import (
     WebhookRequest,
 )
 
+if TYPE_CHECKING:
+    from console.store.pending import DeliveryRow
 
-def delivery_record(row: Delivery) -> DeliveryRecord:
-    """The frozen record of a delivery row."""
+
+def delivery_record(row: Delivery | DeliveryRow) -> DeliveryRecord:
+    """The frozen record of a delivery row (an ORM row, or the writer's batch row)."""
+    assert row.id is not None, "the delivery has not been written yet"
     return DeliveryRecord(
         id=row.id,
         sid=row.sid,
