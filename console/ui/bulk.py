@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +43,7 @@ from console.ui.bulk_run import ACTIVE, BulkRun, eta_text, progress_text
 from console.ui.compose_fields import BodyEdit, counter_text
 from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import Recipients, parse_recipients, placeholders
+from console.ui.models.worker import Worker
 from console.ui.panel_kit import (
     BusyIndicator,
     call_for,
@@ -64,6 +65,9 @@ EXAMPLE = "phone,name\n+14155550100,Ada\n+14155550101,Grace"
 class BulkSendDialog(QDialog):
     """Send one personalised message to many recipients (see module doc)."""
 
+    fileLoaded = Signal(str)  # the path whose text is now in the recipients box
+    fileFailed = Signal(str)  # why a file could not be read
+
     def __init__(
         self, core: Core, runtime: Runtime, bridge: Bridge, parent: QWidget | None = None
     ) -> None:
@@ -72,6 +76,7 @@ class BulkSendDialog(QDialog):
         self.setWindowTitle("Bulk send")
         self.setAccessibleName("Bulk send")
         self.model = BulkRowsModel(self)
+        self._files = Worker("bulk-file", self)  # a chosen file may be large or on a slow mount
         self.recipients = parse_recipients("")
         self.running: BulkRun | None = None
         self.progress: BulkProgress | None = None
@@ -232,11 +237,18 @@ class BulkSendDialog(QDialog):
             self.load_file(Path(path))
 
     def load_file(self, path: Path) -> None:
-        """Read a (small, local) CSV file into the recipients box."""
-        try:
-            self.input_edit.setPlainText(path.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            self._show_error(f"Cannot read {path}: {exc}. Save it as UTF-8 CSV and retry.")
+        """Read a CSV file into the recipients box (off the GUI thread)."""
+
+        def loaded(text: str) -> None:
+            self.input_edit.setPlainText(text)
+            self.fileLoaded.emit(str(path))
+
+        def failed(exc: BaseException) -> None:
+            reason = f"Cannot read {path}: {exc}. Save it as UTF-8 CSV and retry."
+            self._show_error(reason)
+            self.fileFailed.emit(reason)
+
+        self._files.submit(lambda: path.read_text(encoding="utf-8-sig"), loaded, failed)
 
     def _sender(self) -> tuple[str | None, str | None]:
         data = self.from_combo.currentData()

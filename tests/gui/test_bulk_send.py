@@ -155,9 +155,11 @@ def test_csv_file_import(qtbot: QtBot, demo: DemoConsole, tmp_path: Path) -> Non
     dialog = make_dialog(qtbot, demo)
     path = tmp_path / "people.csv"
     path.write_text("\ufeff" + CSV + "\n", encoding="utf-8")
-    dialog.load_file(path)
+    with qtbot.waitSignal(dialog.fileLoaded, timeout=TIMEOUT_MS):
+        dialog.load_file(path)
     dialog.body_edit.setPlainText("Hi {name}")
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 6, timeout=TIMEOUT_MS)
     assert dialog.model.entry(5).body == "Hi Person 5"
-    dialog.load_file(tmp_path / "missing.csv")
+    with qtbot.waitSignal(dialog.fileFailed, timeout=TIMEOUT_MS):
+        dialog.load_file(tmp_path / "missing.csv")
     assert "Cannot read" in dialog.error_label.text()
