@@ -5,7 +5,7 @@ The GUI, the CLI and the services read through a :class:`Reader`; nothing here w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -155,34 +155,6 @@ class Reader:
         with self._session() as s:
             rows = s.scalars(self._ordered(flt, sort, descending).offset(offset).limit(limit)).all()
             return [delivery_record(r) for r in rows]
-
-    def delivery_ids(
-        self,
-        flt: DeliveryFilter = DeliveryFilter(),
-        *,
-        sort: str = "created_at",
-        descending: bool = True,
-    ) -> list[int]:
-        """All matching ids in order (cheap: the GUI model keeps ids and fetches rows lazily)."""
-        with self._session() as s:
-            col = _SORT_COLUMNS[sort]
-            q = select(Delivery.id).where(and_(True, *self._where(flt)))
-            q = (
-                q.order_by(col.desc(), Delivery.id.desc())
-                if descending
-                else q.order_by(col.asc(), Delivery.id.asc())
-            )
-            return list(s.scalars(q).all())
-
-    def deliveries_by_ids(self, ids: Sequence[int]) -> dict[int, DeliveryRecord]:
-        """The deliveries with these ids."""
-        out: dict[int, DeliveryRecord] = {}
-        with self._session() as s:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                for r in s.scalars(select(Delivery).where(Delivery.id.in_(chunk))):
-                    out[r.id] = delivery_record(r)
-        return out
 
     def _ordered(self, flt: DeliveryFilter, sort: str, descending: bool) -> Select[Any]:
         col = _SORT_COLUMNS[sort]

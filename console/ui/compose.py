@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from console.domain.errors import explain
 from console.domain.model import DeliveryRecord
 from console.domain.phone import SenderKind, format_display
+from console.domain.status import FINAL
 from console.domain.trial import TrialTemplate
 from console.runtime import Bridge, Runtime
 from console.ui.bulk import BulkSendDialog
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = frozenset({"delivered", "read", "failed", "undelivered", "canceled", "rejected"})
+FINAL_STATUSES = frozenset(s.value for s in FINAL)  # the domain's own list, never a copy
 
 
 class ComposePanel(QWidget):

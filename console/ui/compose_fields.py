@@ -52,18 +52,6 @@ class Ucs2Highlighter(QSyntaxHighlighter):
             pos += units
 
 
-def ucs2_utf16_positions(text: str, positions: tuple[int, ...]) -> tuple[int, ...]:
-    """Convert code-point indices (``SegmentInfo.ucs2_positions``) into UTF-16 offsets."""
-    out: list[int] = []
-    wanted = set(positions)
-    units = 0
-    for i, ch in enumerate(text):
-        if i in wanted:
-            out.append(units)
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return tuple(out)
-
-
 def counter_text(info: SegmentInfo) -> str:
     """One line: encoding, segments, what is left, and the characters that force UCS-2."""
     if info.length == 0:

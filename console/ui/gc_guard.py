@@ -26,7 +26,6 @@ class GuiGarbageCollector(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
         self._was_enabled = gc.isenabled()
-        self.collections = 0
 
     def install(self) -> None:
         """Disable automatic collection and start collecting on this (the GUI) thread."""
@@ -48,7 +47,6 @@ class GuiGarbageCollector(QObject):
         for generation in (2, 1, 0):
             if counts[generation] > thresholds[generation]:
                 found = gc.collect(generation)
-                self.collections += 1
                 if found:
                     log.debug("gc generation %d freed %d objects", generation, found)
                 return

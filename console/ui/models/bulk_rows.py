@@ -63,7 +63,7 @@ def parse_recipients(text: str) -> Recipients:
     if not records:
         return Recipients((), "to", (), (), header=False)
     first = records[0][1]
-    header = not any(ch.isdigit() for ch in first[0]) and len(records) >= 1
+    header = not any(ch.isdigit() for ch in first[0])
     width = max(len(cells) for _, cells in records)
     problems: list[str] = []
     if header:
