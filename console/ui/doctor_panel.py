@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from console.doctor.probe import ProbeResult
 from console.doctor.result import (
@@ -40,7 +39,7 @@ from console.doctor.result import (
 )
 from console.runtime import Bridge, Runtime
 from console.ui import panel_kit
-from console.ui.panel_kit import BusyIndicator, error_html, set_tone, wrap_label
+from console.ui.panel_kit import BusyIndicator, call_for, error_html, set_tone, wrap_label
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -238,7 +237,7 @@ class DoctorPanel(QWidget):
             return
         self._busy(True)
         self.summary.setText("Running the checks…")
-        self.bridge.call(self.runtime, self.core.doctor(), self._show, self._failed)
+        call_for(self, self.bridge, self.runtime, self.core.doctor(), self._show, self._failed)
 
     def _busy(self, on: bool) -> None:
         self.running = on
@@ -246,8 +245,6 @@ class DoctorPanel(QWidget):
         self.run_button.setEnabled(not on)
 
     def _show(self, results: list[CheckResult]) -> None:
-        if not isValid(self):
-            return
         self._busy(False)
         self.results = results
         for row in self.rows.values():
@@ -269,8 +266,6 @@ class DoctorPanel(QWidget):
         self.finished.emit(results)
 
     def _failed(self, exc: BaseException) -> None:
-        if not isValid(self):
-            return
         self._busy(False)
         self.summary.setText("The checks could not run.")
         set_tone(self.summary, "bad")
@@ -292,7 +287,9 @@ class DoctorPanel(QWidget):
         ):
             return
         self._busy(True)
-        self.bridge.call(
+        call_for(
+            self,
+            self.bridge,
             self.runtime,
             self.core.run_fix(action),
             lambda text: self._fixed(action, text),
@@ -300,16 +297,12 @@ class DoctorPanel(QWidget):
         )
 
     def _fixed(self, action: str, text: str) -> None:
-        if not isValid(self):
-            return
         self._busy(False)
         self._say(html.escape(text), "good")
         self.fixFinished.emit(action, text)
         self.run()
 
     def _fix_failed(self, exc: BaseException) -> None:
-        if not isValid(self):
-            return
         self._busy(False)
         self._say(error_html(exc), "bad")
 
