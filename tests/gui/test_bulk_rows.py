@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from console.ui.bulk_run import eta_text
 from console.ui.models.bulk_model import CHECK, OUTCOME, TO, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import parse_recipients, placeholders, render
-from console.ui.models.roles import RECORD_ROLE
+from console.ui.models.roles import RECORD_ROLE, tint
 
 
 def test_header_csv_names_placeholders_and_finds_the_number_column() -> None:
@@ -60,7 +60,7 @@ def test_rows_model_checks_each_row(qtmodeltester: Any) -> None:
     model.update(2, outcome="canceled")  # no change, no signal
     assert changed == [2]
     assert model.index(2, OUTCOME).data() == "canceled"
-    assert model.index(2, OUTCOME).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert model.index(2, OUTCOME).data(Qt.ItemDataRole.BackgroundRole) == tint("bad")
 
 
 def test_eta_text() -> None:

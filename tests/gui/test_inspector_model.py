@@ -18,7 +18,7 @@ from console.ui.models.requests_model import (
     raw_body,
     short_diagnosis,
 )
-from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
+from console.ui.models.roles import RECORD_ROLE, SORT_ROLE, tint
 from tests.gui.helpers_panels import request_record
 
 
@@ -55,7 +55,7 @@ def test_cells_show_verdict_status_and_short_diagnosis() -> None:
     shown = model.index(0, DIAGNOSIS).data()
     assert shown.endswith("…") and len(shown) <= 90
     assert model.index(0, DIAGNOSIS).data(Qt.ItemDataRole.ToolTipRole) == long
-    assert model.index(0, VERDICT).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert model.index(0, VERDICT).data(Qt.ItemDataRole.BackgroundRole) == tint("bad")
     assert model.index(0, STATUS).data(SORT_ROLE) == 403
     assert model.index(0, TIME).data(SORT_ROLE) == 7
     assert model.index(0, 0).data(RECORD_ROLE) is rec
