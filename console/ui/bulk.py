@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 )
 
 from console.core_actions import RowCheck
-from console.domain.phone import SenderKind
 from console.gateway.bulk import BulkJob, BulkProgress, JobState
 from console.gateway.checks import Outgoing
 from console.runtime import Bridge, Runtime
@@ -47,6 +46,7 @@ from console.ui.models.worker import Worker
 from console.ui.panel_kit import (
     BusyIndicator,
     call_for,
+    chosen_sender,
     compact_rows,
     error_html,
     set_tone,
@@ -250,13 +250,6 @@ class BulkSendDialog(QDialog):
 
         self._files.submit(lambda: path.read_text(encoding="utf-8-sig"), loaded, failed)
 
-    def _sender(self) -> tuple[str | None, str | None]:
-        data = self.from_combo.currentData()
-        if data is None:
-            return None, None
-        value, kind = data
-        return (None, str(value)) if kind == SenderKind.MESSAGING_SERVICE else (str(value), None)
-
     def _rebuild(self) -> None:
         if self.running is not None:
             return
@@ -296,7 +289,7 @@ class BulkSendDialog(QDialog):
         self.columns_label.setText(" ".join([text, *rec.problems]))
 
     def _items(self, rows: list[int]) -> list[Outgoing]:
-        from_, service = self._sender()
+        from_, service = chosen_sender(self.from_combo)
         out = []
         for row in rows:
             e = self.model.entry(row)
@@ -316,7 +309,7 @@ class BulkSendDialog(QDialog):
         total = self.model.rowCount()
         ready = len(self.model.ready_rows())
         segments = self.model.total_segments()
-        from_, service = self._sender()
+        from_, service = chosen_sender(self.from_combo)
         rate = self.core.pacing_rate(service or from_)
         text = f"{total} rows · {ready} ready · {total - ready} with problems"
         if ready:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.errors import explain
 from console.domain.model import DeliveryRecord
-from console.domain.phone import SenderKind, format_display
+from console.domain.phone import format_display
 from console.domain.status import FINAL
 from console.domain.trial import TrialTemplate
 from console.runtime import Bridge, Runtime
@@ -37,6 +37,7 @@ from console.ui.models.roles import status_tone
 from console.ui.panel_kit import (
     BusyIndicator,
     call_for,
+    chosen_sender,
     error_html,
     set_tone,
     tab_chain,
@@ -278,20 +279,11 @@ class ComposePanel(QWidget):
         self.send_button.setEnabled(ok and not self._sending)
 
     # -- sending -------------------------------------------------------------------------------
-    def _sender(self) -> tuple[str | None, str | None]:
-        data = self.from_combo.currentData()
-        if data is None:
-            return None, None
-        value, kind = data
-        if kind == SenderKind.MESSAGING_SERVICE:
-            return None, str(value)
-        return str(value), None
-
     def send(self) -> None:
         """Send the message on the runtime (Ctrl+Enter); nothing happens while one is in flight."""
         if not self.send_button.isEnabled() or self.recipient.e164 is None:
             return
-        from_, service = self._sender()
+        from_, service = chosen_sender(self.from_combo)
         body = self.body_edit.toPlainText()
         self._set_sending(True)
         self.error_label.hide()

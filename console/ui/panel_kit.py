@@ -17,8 +17,9 @@ from typing import Any, Final, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -29,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.errors import ErrorInfo, explain
+from console.domain.phone import SenderKind
 from console.runtime import Bridge, Runtime
+from console.ui import theme
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +51,17 @@ def is_dark() -> bool:
     The application palette is used: a toned label's own palette is pinned by its style sheet
     and would still describe the previous theme.
     """
-    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    return theme.is_dark(QGuiApplication.palette())
+
+
+def chosen_sender(combo: QComboBox) -> tuple[str | None, str | None]:
+    """(From number, Messaging Service SID) of a sender picker whose items carry
+    ``(value, SenderKind)`` data; (None, None) for "the profile's default sender"."""
+    data = combo.currentData()
+    if data is None:
+        return None, None
+    value, kind = data
+    return (None, str(value)) if kind == SenderKind.MESSAGING_SERVICE else (str(value), None)
 
 
 def tone_color(tone: str) -> QColor:
