@@ -110,10 +110,20 @@ def _alternatives(req: SignedRequest, expected: str) -> list[str]:
     seen = {expected}
     out: list[str] = []
     for base in bases:
-        if base not in seen and "://" in base:
+        if base not in seen and "://" in base and _parses(base):
             seen.add(base)
             out.append(base)
     return out
+
+
+def _parses(base: str) -> bool:
+    """Whether a base URL built from request headers is a URL at all (a forged Host header
+    such as ``[x`` is not, and twilio's validator would raise on it)."""
+    try:
+        urlsplit(base).port  # noqa: B018  (parsing the host and port is the check)
+    except ValueError:
+        return False
+    return True
 
 
 def _digest_length(signature: str) -> int | None:

@@ -201,3 +201,12 @@ def test_strip_base() -> None:
     assert strip_base("HTTPS://u:p@Host.example.com:8443/a/?q=1#f") == (
         "https://Host.example.com:8443/a"
     )
+
+
+def test_headers_that_are_not_hosts_do_not_break_the_diagnosis() -> None:
+    """A forged Host/X-Forwarded-Host like ``[x`` is not a URL: it is skipped, not a 500."""
+    check = checker().check(
+        request(sig("https://elsewhere.example.com" + PATH), host="[x", forwarded_host="a]:b")
+    )
+    assert check.verdict is Verdict.INVALID
+    assert check.diagnosis
