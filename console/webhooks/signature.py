@@ -87,7 +87,8 @@ def request_base(req: SignedRequest) -> str:
     """The base URL the request itself names (X-Forwarded-*, else scheme and Host header)."""
     proto = (_first(req.forwarded_proto) or req.scheme or "http").lower()
     host = _first(req.forwarded_host) or req.host or urlsplit(req.local_base).netloc
-    return f"{proto}://{host}"
+    base = f"{proto}://{host}"
+    return base if _parses(base) else strip_base(req.local_base)  # a forged Host is no URL
 
 
 def _flip(base: str) -> str:

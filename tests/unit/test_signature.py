@@ -210,3 +210,6 @@ def test_headers_that_are_not_hosts_do_not_break_the_diagnosis() -> None:
     )
     assert check.verdict is Verdict.INVALID
     assert check.diagnosis
+    for public, headers in ((None, {"host": "[x"}), (None, {"forwarded_host": "[x"})):
+        unchecked = checker(public).check(request(sig("https://a.example.com" + PATH), **headers))
+        assert unchecked.verdict is Verdict.INVALID
