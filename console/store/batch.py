@@ -29,6 +29,7 @@ from console.store.pending import (
     write_events,
     write_requests,
 )
+from console.store.rawsql import Writers
 
 # Built once: a statement rebuilt per batch costs more in SQLAlchemy than the query itself.
 _BY_SIDS = SELECT_DELIVERY.where(DELIVERIES.c.sid.in_(bindparam("sids", expanding=True)))
@@ -66,6 +67,11 @@ class Cache:
     by_id: dict[int, DeliveryRow] = field(default_factory=dict)
     keys: set[str] = field(default_factory=set)
     checked: set[str] = field(default_factory=set)
+    key_of: dict[int, str] = field(default_factory=dict)  # id(prefetched event) -> its key
+
+    def dedup_key(self, ev: EventIn) -> str:
+        """``ev``'s dedup key (computed once: prefetch already did it for the batch's events)."""
+        return self.key_of.pop(id(ev), None) or dedup_key(ev)
 
     def add(self, row: DeliveryRow) -> None:
         """Remember a delivery by id (once it has one) and SID."""
@@ -82,25 +88,35 @@ class Cache:
             self.by_sid[row.sid] = None
 
 
-def prefetch(conn: Connection, cache: Cache, events: list[EventIn]) -> None:
+def prefetch(
+    conn: Connection, cache: Cache, events: list[EventIn], fast: Writers | None = None
+) -> None:
     """Load, in a few queries, the deliveries and dedup keys a batch of events will look up."""
     sids = sorted({ev.message_sid for ev in events if ev.message_sid} - cache.by_sid.keys())
     ids = sorted({ev.delivery_id for ev in events if ev.delivery_id} - cache.by_id.keys())
-    keys = sorted({dedup_key(ev) for ev in events} - cache.keys - cache.checked)
+    for ev in events:
+        cache.key_of[id(ev)] = dedup_key(ev)
+    keys = sorted(set(cache.key_of.values()) - cache.keys - cache.checked)
     for start in range(0, len(sids), CHUNK):
         chunk = sids[start : start + CHUNK]
         for sid in chunk:
             cache.by_sid.setdefault(sid, None)
-        for values in conn.execute(_BY_SIDS, {"sids": chunk}):
+        found = (
+            fast[DELIVERIES].select_in(conn, "sid", chunk)
+            if fast is not None
+            else conn.execute(_BY_SIDS, {"sids": chunk})
+        )
+        for values in found:
             _keep(cache, DeliveryRow(*values))
     for row in load_by_ids(conn, ids):
         _keep(cache, row)
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         cache.checked.update(chunk)
-        cache.keys.update(
-            conn.execute(select(EVENTS.c.dedup_key).where(EVENTS.c.dedup_key.in_(chunk))).scalars()
-        )
+        if fast is not None:
+            cache.keys.update(fast[EVENTS].present(conn, "dedup_key", chunk))
+        else:
+            cache.keys.update(conn.execute(_KNOWN_KEYS, {"keys": chunk}).scalars())
 
 
 def _keep(cache: Cache, row: DeliveryRow) -> DeliveryRow:
@@ -176,15 +192,23 @@ class Touched:
     requests: list[PendingRequest] = field(default_factory=list)
     cache: Cache = field(default_factory=Cache)
     merged: dict[int, DeliveryRow] = field(default_factory=dict)  # id(stand-in) -> adopter
+    fast: Writers | None = None  # driver-level statements for the hot tables (SQLite)
+    conn: Connection | None = None  # the session's connection, once asked for
+
+    def connection(self, s: Session) -> Connection:
+        """The batch's connection (asking the session each time costs more than most rows)."""
+        if self.conn is None:
+            self.conn = s.connection()
+        return self.conn
 
     def write_pending(self, s: Session) -> None:
-        """Flush the ORM rows, then write deliveries, events and requests with Core."""
+        """Flush the ORM rows, then write deliveries, events and requests (Core or driver)."""
         s.flush()
-        conn = s.connection()
-        for row in write_deliveries(conn, self.deliveries.values()):
+        conn = self.connection(s)
+        for row in write_deliveries(conn, self.deliveries.values(), self.fast):
             self.cache.add(row)
-        write_events(conn, self.events)
-        write_requests(conn, self.requests)
+        write_events(conn, self.events, self.fast)
+        write_requests(conn, self.requests, self.fast)
 
     def touch(self, row: DeliveryRow) -> None:
         """Note that ``row`` changed."""

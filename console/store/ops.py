@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from console.domain import status as st
@@ -30,6 +30,7 @@ from console.store.models import InboundMessage, OptOut, WebhookRequest
 from console.store.pending import (
     DELIVERIES,
     EVENTS,
+    REQUESTS,
     DeliveryRow,
     PendingEvent,
     PendingRequest,
@@ -149,7 +150,7 @@ def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
     """Append an observation (once) and advance its delivery's status."""
     now = utcnow()
     cache = touched.cache
-    conn = s.connection()
+    conn = touched.connection(s)
     row: DeliveryRow | None = None
     if ev.delivery_id is not None:
         row = by_id(conn, cache, ev.delivery_id)
@@ -158,7 +159,7 @@ def record_event(s: Session, touched: Touched, ev: EventIn) -> EventResult:
         if row is None:
             row = _external_delivery(cache, ev, now)
             touched.touch(row)
-    key = dedup_key(ev)
+    key = cache.dedup_key(ev)
     if seen(conn, cache, key):
         if row is not None and (ev.price and not row.price):
             _apply(row, None, ev, now)
@@ -202,7 +203,7 @@ def transition(
     Giving a SID adopts any events (and the stand-in delivery) recorded for it before the
     create() response was recorded: a callback can beat the API answer.
     """
-    row = by_id(s.connection(), touched.cache, delivery_id)
+    row = by_id(touched.connection(s), touched.cache, delivery_id)
     if row is None:
         raise LookupError(f"no delivery with id {delivery_id}")
     row.set("send_state", state.value)
@@ -218,7 +219,7 @@ def transition(
 def _adopt(s: Session, touched: Touched, row: DeliveryRow, sid: str) -> None:
     """Give ``row`` its SID and take over everything recorded earlier under that SID."""
     touched.write_pending(s)  # the bulk UPDATEs below must see this batch's rows
-    conn = s.connection()
+    conn = touched.connection(s)
     stand_in = by_sid(conn, touched.cache, sid)
     if stand_in is not None and stand_in is not row:
         assert stand_in.id is not None
@@ -327,11 +328,14 @@ def log_request(s: Session, touched: Touched, req: WebhookRequestIn) -> PendingR
     return pending
 
 
+_PRUNE = delete(REQUESTS).where(REQUESTS.c.id <= bindparam("last"))  # built once
+
+
 def prune_requests(s: Session, touched: Touched, retention: int) -> None:
     """After a flush: keep only the newest ``retention`` webhook requests (checked every 256)."""
     ids = [r.id for r in touched.requests if r.id is not None]
     if ids and max(ids) // 256 != (min(ids) - 1) // 256:
-        s.execute(delete(WebhookRequest).where(WebhookRequest.id <= max(ids) - retention))
+        touched.connection(s).execute(_PRUNE, {"last": max(ids) - retention})
 
 
 def count_requests(s: Session) -> int:

@@ -27,6 +27,7 @@ from console.domain.model import (
     WebhookRequestRecord,
 )
 from console.store.models import Base, Delivery, DeliveryEvent, WebhookRequest
+from console.store.rawsql import Writers
 from console.store.records import delivery_record
 
 DELIVERIES = Base.metadata.tables[Delivery.__tablename__]
@@ -130,25 +131,46 @@ def load_by_ids(conn: Connection, ids: Sequence[int]) -> list[DeliveryRow]:
     return out
 
 
-def write_deliveries(conn: Connection, rows: Iterable[DeliveryRow]) -> list[DeliveryRow]:
-    """INSERT the new rows, UPDATE the changed columns of the others; returns the new rows."""
+def write_deliveries(
+    conn: Connection, rows: Iterable[DeliveryRow], fast: Writers | None = None
+) -> list[DeliveryRow]:
+    """INSERT the new rows, UPDATE the changed columns of the others; returns the new rows.
+
+    ``fast``: driver-level statements (SQLite) instead of Core ones.
+    """
     new: list[DeliveryRow] = []
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, ...], list[DeliveryRow]] = {}
     for row in rows:
         if row.id is None:
             new.append(row)
         elif row.dirty:
-            params = {f"_v_{c}": getattr(row, c) for c in row.dirty}
-            params["_id"] = row.id
-            groups.setdefault(frozenset(row.dirty), []).append(params)
-            row.dirty = set()
+            groups.setdefault(tuple(sorted(row.dirty)), []).append(row)
     if new:
         values = [{c: getattr(r, c) for c in _NEW_COLUMNS} for r in new]
-        for row, new_id in zip(new, insert_ids(conn, _INSERT_DELIVERY, values), strict=True):
+        ids = (
+            fast[DELIVERIES].insert(conn, values)
+            if fast is not None
+            else insert_ids(conn, _INSERT_DELIVERY, values)
+        )
+        for row, new_id in zip(new, ids, strict=True):
             row.id = new_id
             row.dirty = set()
-    for columns, params_list in groups.items():
-        conn.execute(_update_of(columns), params_list)
+    for columns, changed in groups.items():
+        if fast is not None:
+            fast[DELIVERIES].update(
+                conn,
+                columns,
+                [(r.id, [getattr(r, c) for c in columns]) for r in changed],  # type: ignore[misc]
+            )
+        else:
+            params_list = []
+            for r in changed:
+                params = {f"_v_{c}": getattr(r, c) for c in columns}
+                params["_id"] = r.id
+                params_list.append(params)
+            conn.execute(_update_of(frozenset(columns)), params_list)
+        for r in changed:
+            r.dirty = set()
     return new
 
 
@@ -182,7 +204,9 @@ class PendingEvent:
         return self._record
 
 
-def write_events(conn: Connection, events: Sequence[PendingEvent]) -> None:
+def write_events(
+    conn: Connection, events: Sequence[PendingEvent], fast: Writers | None = None
+) -> None:
     """Insert the events not yet written (their deliveries must have ids by now)."""
     todo = [e for e in events if e.id is None]
     if todo:
@@ -191,7 +215,12 @@ def write_events(conn: Connection, events: Sequence[PendingEvent]) -> None:
             values = e.values
             values["delivery_id"] = e.delivery.id if e.delivery is not None else None
             rows.append(values)
-        for pending, new_id in zip(todo, insert_ids(conn, _INSERT_EVENT, rows), strict=True):
+        ids = (
+            fast[EVENTS].insert(conn, rows)
+            if fast is not None
+            else insert_ids(conn, _INSERT_EVENT, rows)
+        )
+        for pending, new_id in zip(todo, ids, strict=True):
             pending.id = new_id
 
 
@@ -251,10 +280,17 @@ class PendingRequest:
         return self._record
 
 
-def write_requests(conn: Connection, requests: Sequence[PendingRequest]) -> None:
+def write_requests(
+    conn: Connection, requests: Sequence[PendingRequest], fast: Writers | None = None
+) -> None:
     """Insert the request-log rows not yet written."""
     todo = [r for r in requests if r.id is None]
     if todo:
-        ids = insert_ids(conn, _INSERT_REQUEST, [r.values() for r in todo])
+        rows = [r.values() for r in todo]
+        ids = (
+            fast[REQUESTS].insert(conn, rows)
+            if fast is not None
+            else insert_ids(conn, _INSERT_REQUEST, rows)
+        )
         for pending, new_id in zip(todo, ids, strict=True):
             pending.id = new_id

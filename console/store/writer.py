@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from console.domain.model import (
@@ -36,7 +37,7 @@ from console.domain.model import (
     WebhookRequestIn,
     WebhookRequestRecord,
 )
-from console.store import ops
+from console.store import ops, rawsql
 from console.store.batch import Touched, recover
 from console.store.batch import prefetch as batch_prefetch
 from console.store.db import make_writer_engine
@@ -85,14 +86,25 @@ class WriterClosed(RuntimeError):
 class Writer:
     """The one writing connection, with group commit. Create and use on the runtime loop."""
 
-    def __init__(self, url: str, *, max_batch: int = 2000, request_retention: int = 10_000):
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_batch: int = 2000,
+        request_retention: int = 10_000,
+        fast_sql: bool = True,
+    ):
+        """``fast_sql=False`` keeps every write on SQLAlchemy Core (what non-SQLite databases
+        use); tests compare the two paths."""
         self._engine = make_writer_engine(url)
+        self._fast = rawsql.for_dialect(self._engine.dialect) if fast_sql else None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._max_batch = max_batch
         self._retention = request_retention
         self._listeners: list[Callable[[StoreChange], None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._open: tuple[Connection, Session] | None = None  # writer thread only
         self._closed = False
         self.commits = 0
 
@@ -111,7 +123,7 @@ class Writer:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._engine.dispose)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._release)
         self._executor.shutdown(wait=True)
 
     def subscribe(self, listener: Callable[[StoreChange], None]) -> None:
@@ -214,6 +226,30 @@ class Writer:
                     except Exception:
                         log.exception("a store listener failed")
 
+    def _session(self) -> Session:
+        """The writer's session, on its one connection (kept open across batches: opening a
+        connection and a session per batch costs more than a batch of callbacks)."""
+        if self._open is None:
+            conn = self._engine.connect()
+            self._open = (conn, Session(bind=conn, expire_on_commit=False, autoflush=False))
+        return self._open[1]
+
+    def _discard(self) -> None:
+        """Drop the session and its connection (after a failure: the next batch reconnects)."""
+        if self._open is not None:
+            conn, session = self._open
+            self._open = None
+            try:
+                session.close()
+            finally:
+                conn.close()
+
+    def _release(self) -> None:
+        try:
+            self._discard()
+        finally:
+            self._engine.dispose()
+
     def _apply(self, batch: list[_Job]) -> tuple[list[Any], StoreChange]:
         """Run a batch in one transaction; on a failing op, redo the batch op by op."""
         try:
@@ -222,11 +258,15 @@ class Writer:
             return self._apply_all(batch, isolate=True)
 
     def _apply_all(self, batch: list[_Job], *, isolate: bool) -> tuple[list[Any], StoreChange]:
-        touched = Touched()
+        touched = Touched(fast=self._fast)
         results: list[Any] = []
-        with Session(self._engine, expire_on_commit=False, autoflush=False) as session:
+        session = self._session()
+        try:
             batch_prefetch(
-                session.connection(), touched.cache, [j.hint for j in batch if j.hint is not None]
+                touched.connection(session),
+                touched.cache,
+                [j.hint for j in batch if j.hint is not None],
+                self._fast,
             )
             for job in batch:
                 if not isolate:
@@ -236,7 +276,7 @@ class Writer:
                         raise _OpFailed from exc
                     continue
                 savepoint = session.begin_nested()
-                mine = Touched(cache=touched.cache)
+                mine = Touched(cache=touched.cache, fast=self._fast, conn=touched.conn)
                 try:
                     raw = job.run(session, mine)
                     mine.write_pending(session)  # inside the savepoint: its failure is this op's
@@ -244,7 +284,7 @@ class Writer:
                 except Exception as exc:
                     savepoint.rollback()
                     results.append(exc)
-                    touched.cache = recover(session.connection(), touched.cache)
+                    touched.cache = recover(touched.connection(session), touched.cache)
                     continue
                 touched.merge(mine)
                 results.append(raw)
@@ -265,6 +305,10 @@ class Writer:
             ]
             change = _change(touched, drec)
             session.commit()
+        except BaseException:
+            self._discard()  # rolls back whatever the batch wrote
+            raise
+        session.expunge_all()  # the batch's ORM rows are records now; keep no identity map
         self.commits += 1
         return converted, change
 
