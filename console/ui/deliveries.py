@@ -86,6 +86,7 @@ class DeliveriesPanel(QWidget):
         self._reader = reader
         self._bridge = bridge
         self._current: DeliveryRecord | None = None
+        self._searching = False  # an F8 search is reading rows in the background
         self._worker = Worker("export", self)
         self.model = DeliveriesModel(reader, self)
         self.filter_bar = FilterBar(profiles, self)
@@ -149,6 +150,7 @@ class DeliveriesPanel(QWidget):
         self.model.unplacedChanged.connect(self._show_unplaced)
         self.model.reloaded.connect(self._after_reload)
         self.model.loadFailed.connect(self.message)
+        self.model.loadFailed.connect(self._search_void)
         self.refresh_button.clicked.connect(self.refresh)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_indicator_changed)
         selection = self.table.selectionModel()
@@ -233,10 +235,23 @@ class DeliveriesPanel(QWidget):
 
     # -- internals -----------------------------------------------------------------------------
     def _jump_to_failure(self, *, forward: bool) -> None:
+        if self._searching:
+            self.message.emit("Still looking for the next failed message…")
+            return
         start = self.table.currentIndex().row() if self.table.currentIndex().isValid() else -1
         if not forward and start < 0:
             start = self.model.count
-        row = self.model.find_row(start, forward, lambda r: is_failure(r.status))
+        self._searching = True
+        self.model.find_row(
+            start, forward, lambda r: is_failure(r.status), weak(self._failure_found, forward)
+        )
+
+    @Slot()
+    def _search_void(self) -> None:
+        self._searching = False  # a reload (done or failed) drops the search in flight
+
+    def _failure_found(self, forward: bool, row: int | None) -> None:
+        self._searching = False
         if row is None:
             where = "below" if forward else "above"
             self.message.emit(f"No failed message {where} this row (within 10,000 rows).")
@@ -256,13 +271,21 @@ class DeliveriesPanel(QWidget):
 
     @Slot()
     def _after_reload(self) -> None:
+        self._search_void()
         if self._current is None:
             return
-        row = self.model.row_of_id(self._current.id)
-        if row is None and self.model.count <= 5000:
-            target = self._current.id
-            row = self.model.find_row(-1, True, lambda r: r.id == target, limit=5000)
+        target = self._current.id
+        row = self.model.row_of_id(target)
         if row is not None:
+            self.select_row(row)
+        elif self.model.count <= 5000:
+            self.model.find_row(
+                -1, True, lambda r: r.id == target, weak(self._reselect, target), limit=5000
+            )
+
+    def _reselect(self, target: int, row: int | None) -> None:
+        """Select the row of the delivery that was current before a reload, once found."""
+        if row is not None and self._current is not None and self._current.id == target:
             self.select_row(row)
 
     @Slot(int, Qt.SortOrder)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+import pytest
 from PySide6.QtCore import QModelRoleData, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -158,18 +162,60 @@ def test_filtered_out_changes_are_ignored_and_matching_ones_inserted(
     assert model.index(0, Column.TO).data() == "+1 415-555-0003"
 
 
-def test_find_row_reaches_rows_outside_the_cache(
-    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+class Found:
+    """Collects what find_row reports."""
+
+    def __init__(self) -> None:
+        self.rows: list[int | None] = []
+
+    def __call__(self, row: int | None) -> None:
+        self.rows.append(row)
+
+
+def find(qtbot: QtBot, model: DeliveriesModel, start: int, forward: bool) -> int | None:
+    found = Found()
+    model.find_row(start, forward, lambda r: r.status == "failed", found)
+    qtbot.waitUntil(lambda: len(found.rows) == 1)
+    return found.rows[0]
+
+
+def test_find_row_reads_rows_outside_the_cache_off_the_gui_thread(
+    qtbot: QtBot,
+    live: LiveStore,
+    gui_reader: Reader,
+    bridge: Bridge,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recs = live.add_many(60)
     target = live.accept(recs[5].id)
     assert target.sid is not None
     live.callback(target.sid, "failed", 30003)
     model = loaded_model(qtbot, gui_reader, bridge, page_size=10, max_pages=2)
-    row = model.find_row(-1, True, lambda r: r.status == "failed")
-    assert row == 54 and model.record(54) is not None
-    assert model.find_row(row, True, lambda r: r.status == "failed") is None
-    assert model.find_row(60, False, lambda r: r.status == "failed") == 54
+    readers: list[str] = []
+    real = gui_reader.deliveries
+
+    def deliveries(*args: Any, **kwargs: Any) -> list[DeliveryRecord]:
+        readers.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gui_reader, "deliveries", deliveries)
+    assert find(qtbot, model, -1, True) == 54
+    assert readers and threading.main_thread().name not in readers
+    assert find(qtbot, model, 54, True) is None
+    assert find(qtbot, model, 60, False) == 54
+
+
+def test_a_reload_voids_a_search_in_flight(
+    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    live.add_many(60)
+    model = loaded_model(qtbot, gui_reader, bridge, page_size=10, max_pages=2)
+    found = Found()
+    model.find_row(-1, True, lambda r: r.to == "+14155550000", found)
+    with qtbot.waitSignal(model.reloaded):
+        model.reload()
+    assert find(qtbot, model, 60, False) is None  # a later search still answers…
+    assert found.rows == []  # …but the one started before the reload never does
 
 
 def test_multi_data_answers_like_data(

@@ -202,3 +202,20 @@ def test_an_empty_table_says_what_to_do(
     with qtbot.waitSignal(widget.model.reloaded):
         widget.filter_bar.set_statuses(())
     assert widget.table.hint() == NO_DELIVERIES
+
+
+def test_f8_finds_a_failure_beyond_the_loaded_rows(
+    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    old = live.accept(live.add("+14155550177", "the old failure").id)
+    assert old.sid is not None
+    live.callback(old.sid, "failed", 30006)
+    live.add_many(249)  # newer, so the failure is the last of 250 rows, past the first page
+    widget = panel(qtbot, gui_reader, bridge)
+    assert widget.model.row_of_id(old.id) is None  # not read yet: the search must read it
+    widget.next_failure()
+    qtbot.waitUntil(lambda: widget.table.currentIndex().isValid())
+    assert current_id(widget) == old.id and widget.table.currentIndex().row() == 249
+    with qtbot.waitSignal(widget.message) as note:
+        widget.next_failure()
+    assert "No failed message below" in note.args[0]

@@ -20,6 +20,7 @@ import concurrent.futures
 import logging
 import weakref
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from itertools import takewhile
 from typing import Any, cast
 
@@ -40,9 +41,11 @@ from console.runtime import Bridge
 from console.store.queries import DeliveryFilter, Reader
 from console.ui.models.delivery_columns import COLUMNS, Column, cell, matches
 from console.ui.models.delivery_reads import (
+    Scan,
     Snapshot,
     placement,
     read_snapshot,
+    scan,
     sort_key,
     unseen_newer,
 )
@@ -161,33 +164,59 @@ class DeliveriesModel(QAbstractTableModel):
         start: int,
         forward: bool,
         predicate: Callable[[DeliveryRecord], bool],
+        on_found: Callable[[int | None], None],
         limit: int = 10_000,
-    ) -> int | None:
-        """The nearest row after (or before) ``start`` whose record satisfies ``predicate``.
+    ) -> None:
+        """Find the nearest row after (or before) ``start`` whose record satisfies ``predicate``
+        and call ``on_found`` with it (None: no such row within ``limit`` rows).
 
-        Looks at most ``limit`` rows far; cached rows are used as they are, other rows are read
-        in slices of 500 without filling the cache.
+        Cached rows are looked at here; when the answer is among them, ``on_found`` runs at
+        once. The rest is read in slices on the model's worker thread, never on the GUI thread
+        (``predicate`` must be a pure function of the record), and ``on_found`` runs later on
+        the GUI thread — unless the model reloaded meanwhile, which makes the search void.
         """
         step = 1 if forward else -1
         row, checked = start + step, 0
         while 0 <= row < self._count and checked < limit:
             rec = self._cache.cached(row)
-            if rec is not None:
-                if predicate(rec):
-                    return row
-                row, checked = row + step, checked + 1
-                continue
-            first = row if forward else max(0, row - 499)
-            size = min(500, self._count - first) if forward else row - first + 1
-            chunk = self._read(first, size)
-            before = row
-            while first <= row < first + len(chunk) and checked < limit:
-                if predicate(self._cache.cached(row) or chunk[row - first]):
-                    return row
-                row, checked = row + step, checked + 1
-            if row == before:
-                return None  # the slice came back short: the table shrank meanwhile
-        return None
+            if rec is None:
+                break
+            if predicate(rec):
+                on_found(row)
+                return
+            row, checked = row + step, checked + 1
+        else:
+            on_found(None)
+            return
+        search = Scan(
+            flt=self._filter,
+            sort=self._sort,
+            descending=self._descending,
+            count=self._count,
+            row=row,
+            forward=forward,
+            checked=checked,
+            limit=limit,
+            shift=self._shift(),
+        )
+        reader = self._reader
+        self._worker.submit(
+            lambda: scan(reader, search, predicate),
+            weak(self._found, self._generation, on_found),
+            weak(self._search_failed, self._generation, on_found),
+        )
+
+    def _found(
+        self, generation: int, on_found: Callable[[int | None], None], row: int | None
+    ) -> None:
+        if generation == self._generation:
+            on_found(row)
+
+    def _search_failed(
+        self, generation: int, on_found: Callable[[int | None], None], exc: BaseException
+    ) -> None:
+        log.error("searching the deliveries failed: %s", exc)
+        self._found(generation, on_found, None)
 
     def shutdown(self) -> None:
         """Stop the background reads (the window is closing)."""
@@ -426,11 +455,17 @@ class DeliveriesModel(QAbstractTableModel):
 
     def _unseen_newer(self) -> int:
         """Rows committed above the first row that the bridge has not delivered yet."""
+        shift = self._shift()
+        return 0 if shift is None else unseen_newer(self._reader, self._filter, *shift)
+
+    def _shift(self) -> tuple[datetime, int] | None:
+        """What :func:`unseen_newer` needs (the first row's time, the leading rows shown at or
+        after it), or None when the order needs no offset repair."""
         if self._sort != "created_at" or not self._descending or self._top is None:
-            return 0
+            return None
         created = self._top.created_at
         shown = sum(1 for _ in takewhile(lambda r: r.created_at >= created, self._cache.leading()))
-        return unseen_newer(self._reader, self._filter, created, shown)
+        return created, shown
 
 
 __all__ = ["PAGE_SIZE", "Column", "DeliveriesModel", "sort_key"]

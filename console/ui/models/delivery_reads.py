@@ -1,12 +1,13 @@
 """The SQL reads behind the deliveries table: a reload snapshot, the live order, offset repair.
 
 Plain functions over a :class:`~console.store.queries.Reader` (no Qt): they run on worker
-threads for reloads and on the GUI thread for single pages.
+threads for reloads and searches (:func:`scan`), and on the GUI thread for single pages.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -100,3 +101,45 @@ def unseen_newer(reader: Reader, flt: DeliveryFilter, top_created: datetime, sho
     since = top_created if flt.since is None else max(flt.since, top_created)
     newer = reader.count_deliveries(replace(flt, since=since))
     return max(0, newer - max(shown, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """A search through the rows of one order, from ``row`` on, read in slices from SQL.
+
+    ``shift`` is what :func:`unseen_newer` needs to keep offsets aligned with the model's rows
+    (the first row's time and how many leading rows are shown), or None when no repair applies.
+    """
+
+    flt: DeliveryFilter
+    sort: str
+    descending: bool
+    count: int
+    row: int
+    forward: bool
+    checked: int
+    limit: int
+    shift: tuple[datetime, int] | None = None
+    slice_size: int = 500
+
+
+def scan(reader: Reader, s: Scan, predicate: Callable[[DeliveryRecord], bool]) -> int | None:
+    """The first row from ``s.row`` (walking forward or back) whose record satisfies
+    ``predicate``, looking at most ``s.limit`` rows in all; None if there is none."""
+    offset = unseen_newer(reader, s.flt, *s.shift) if s.shift is not None else 0
+    step = 1 if s.forward else -1
+    row, checked = s.row, s.checked
+    while 0 <= row < s.count and checked < s.limit:
+        first = row if s.forward else max(0, row - s.slice_size + 1)
+        size = min(s.slice_size, s.count - first) if s.forward else row - first + 1
+        chunk = reader.deliveries(
+            s.flt, sort=s.sort, descending=s.descending, offset=first + offset, limit=size
+        )
+        before = row
+        while first <= row < first + len(chunk) and checked < s.limit:
+            if predicate(chunk[row - first]):
+                return row
+            row, checked = row + step, checked + 1
+        if row == before:
+            return None  # the slice came back short: the table shrank meanwhile
+    return None
