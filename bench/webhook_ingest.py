@@ -12,6 +12,7 @@ form bodies prepared before the clock starts, a warm-up, then a count- and time-
 127.0.0.1. Prints one JSON object.
 
     python bench/webhook_ingest.py [--requests 20000] [--seconds 15] [--concurrency 32]
+        [--without-store]   # also (c): the same endpoint with writes resolved at once
 """
 
 from __future__ import annotations
@@ -178,6 +179,27 @@ async def _start_console(
     return base[0], writer
 
 
+class _NoStore(Writer):
+    """(c) with ``--without-store``: every write resolves at once, nothing is stored. Not a
+    console configuration: it shows what the HTTP and validation work alone leaves of (a)."""
+
+    def _submit(self, op: Any, args: Any, convert: Any, **_kw: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+async def _start_without_store(runtime: Runtime, url: str, token: str) -> str:
+    writer = _NoStore(url)
+    base: list[str] = []
+    server = WebhookServer(
+        writer, auth_token=lambda: token, public_url=lambda: base[0] if base else None, port=0
+    )
+    base.append(await server.start())
+    runtime.add_cleanup(server.stop)
+    return base[0]
+
+
 # -- orchestration (main thread, Qt event loop running) ---------------------------------------
 def _load(url: str, args: argparse.Namespace, token: str, tag: str) -> dict[str, Any]:
     """Run the load generator process while this thread's Qt event loop keeps running."""
@@ -287,6 +309,11 @@ def main() -> int:
     parser.add_argument(
         "--switch-interval", type=float, default=None, help="sys.setswitchinterval (seconds)"
     )
+    parser.add_argument(
+        "--without-store",
+        action="store_true",
+        help="also run (c): the console endpoint with every write resolved at once (no database)",
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)  # unique SIDs per run
     args = parser.parse_args()
@@ -315,7 +342,12 @@ def main() -> int:
             console_base, writer = runtime.submit(
                 _start_console(runtime, url, bridge, token)
             ).result(timeout=30)
-            bares, consoles = [], []
+            bare_store = (
+                runtime.submit(_start_without_store(runtime, url, token)).result(timeout=30)
+                if args.without_store
+                else None
+            )
+            bares, consoles, storeless = [], [], []
             acked = 0
             for r in range(args.rounds):  # alternate, so that both see the same machine load
                 bares.append(
@@ -331,6 +363,13 @@ def main() -> int:
                 result["bridge_emissions"] = bridge.emissions - emissions_before
                 consoles.append(result)
                 acked += result["ok"] + result["warmup_ok"]
+                if bare_store is not None:
+                    storeless.append(
+                        _measured(
+                            lambda r=r: _load(bare_store + STATUS_PATH, args, token, f"c{r}"),
+                            _served,
+                        )
+                    )
             _wait_for(bridge, lambda: bridged["events"] >= acked)
         finally:
             runtime.stop()
@@ -346,6 +385,14 @@ def main() -> int:
         result["writes_per_commit"] = round(2 * result["ok"] / max(result["commits"], 1), 1)
         result["bridge_emissions_per_s"] = round(result["bridge_emissions"] / result["seconds"], 1)
     ratio = console["requests_per_s"] / bare["requests_per_s"]
+    without_store: dict[str, Any] = {}
+    if storeless:
+        c = _median(storeless)
+        without_store = {
+            "rounds": storeless,
+            "median": c,
+            "ratio_over_bare": round(c["requests_per_s"] / bare["requests_per_s"], 3),
+        }
     failed = sum(r["failed"] for r in bares + consoles)
     lost = max(0, acked - events)
     print(
@@ -355,6 +402,7 @@ def main() -> int:
                 "rounds": {"bare": bares, "console": consoles},
                 "median": {"bare": bare, "console": console},
                 "ratio_console_over_bare": round(ratio, 3),
+                **({"without_store": without_store} if without_store else {}),
                 "durability": {
                     "acknowledged": acked,
                     "events_stored": events,
