@@ -7,6 +7,8 @@ loop (the runtime thread) and tells subscribers about every state change on that
   ``start_timeout``, after which the process is killed and the state is FAILED with a reason.
 * Secrets: the auth token is written into a private config file (0600) passed as pyngrok's
   ``config_path``; it is never on ngrok's command line (pyngrok would put it there otherwise).
+  ngrok's environment is an allowlist without the console's secrets (``ngrok_env``): pyngrok
+  would otherwise let it inherit ``TWILIO_AUTH_TOKEN`` and the rest.
 * Watchdog: about once a second it checks that the process is alive and the tunnel listed;
   otherwise RECONNECTING, restarts with exponential backoff (0.5 s doubling, at most 30 s) and
   goes ONLINE with the (possibly new) public URL. pyngrok itself never restarts a dead ngrok.
@@ -31,6 +33,7 @@ from pyngrok.conf import PyngrokConfig
 from pyngrok.exception import PyngrokError
 from pyngrok.process import NgrokProcess
 
+from console.tunnel import ngrok_env
 from console.tunnel.ngrok_errors import TunnelStartError, explain
 from console.tunnel.ngrok_setup import (
     TokenRedactor,
@@ -173,6 +176,7 @@ class NgrokTunnel(PublicUrlProvider):
         """One guarded start of ngrok plus the tunnel; returns the public URL."""
         if self._setting_error is not None:
             raise TunnelStartError(self._setting_error, retryable=False)
+        ngrok_env.install()  # before pyngrok starts any ngrok process
         check_binary(self._ngrok_path)
         config_path = await asyncio.to_thread(write_private_config, self._data_dir, self._authtoken)
         config = make_pyngrok_config(

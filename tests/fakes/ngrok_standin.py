@@ -25,7 +25,9 @@ Behaviour knobs (environment variables, read at start):
 ``NGROK_STANDIN_FAIL_WITH=ERR_NGROK_108``  fail the session with that ngrok error code.
 ``NGROK_STANDIN_SILENT=1``  print nothing and hang (a binary that never gets ready).
 ``NGROK_STANDIN_RECORD=FILE``  append one JSON line per run: pid, argv, the config file's
-    contents with secrets replaced by ``"<redacted>"``, and where the auth token came from.
+    contents with secrets replaced by ``"<redacted>"``, where the auth token came from, and the
+    sorted *names* of the environment variables the process was started with (``env``; never
+    their values, so the record itself cannot leak a secret).
 ``NGROK_STANDIN_DIE_AFTER_REQUESTS=N``  exit (status 3) after answering N forwarded requests.
 ``NGROK_STANDIN_DIE_ON_SIGNAL=USR1``  on that signal log ``lvl=crit`` and exit (status 1).
 """
@@ -462,6 +464,7 @@ def _record(args: list[str], config_path: str | None, token_source: str | None) 
         "config_path": config_path,
         "config": config,
         "authtoken_source": token_source,
+        "env": sorted(os.environ),
     }
     with open(target, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")
