@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,12 @@ from console.store.queries import DeliveryFilter, Reader
 from console.store.writer import Writer
 
 SEQ = ["queued", "sending", "sent", "delivered"]
+
+
+@pytest.fixture
+def db_url(any_db_url: str) -> str:
+    """Every test here runs on SQLite and, with SMS_CONSOLE_TEST_PG set, on PostgreSQL."""
+    return any_db_url
 
 
 def cb(sid: str, status: str, **kw: object) -> EventIn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from console.domain.model import (
@@ -27,6 +28,12 @@ from console.store import ops
 from console.store.batch import Touched
 from console.store.queries import Reader
 from console.store.writer import Writer
+
+
+@pytest.fixture
+def db_url(any_db_url: str) -> str:
+    """Every test here runs on SQLite and, with SMS_CONSOLE_TEST_PG set, on PostgreSQL."""
+    return any_db_url
 
 
 def cb(sid: str, status: str, **kw: Any) -> EventIn:

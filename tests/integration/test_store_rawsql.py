@@ -4,6 +4,9 @@ Two databases receive the same operations, one through the SQLite fast path (mul
 statements) and one through Core (what other databases use); with the clock fixed, every table
 must hold identical rows, byte for byte. The TableWriter is also checked on its own: ids of
 inserted rows, chunking beyond SQLite's parameter limit, both UPDATE forms, and the lookups.
+
+With ``SMS_CONSOLE_TEST_PG`` set, the same operations also go to PostgreSQL (always Core there):
+its rows, read back through the models' types, must equal SQLite's.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from console.domain.model import (
     EventIn,
@@ -30,7 +33,9 @@ from console.domain.model import (
 from console.store import ops, rawsql
 from console.store.batch import Touched
 from console.store.db import make_writer_engine, sqlite_url, upgrade
+from console.store.models import Base
 from console.store.pending import DELIVERIES, EVENTS, REQUESTS
+from console.store.queries import Reader
 from console.store.writer import Writer
 
 T0 = datetime(2026, 12, 4, 9, 30, 0, 123456, tzinfo=UTC)
@@ -114,8 +119,7 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in TABLES}
 
 
-async def run(path: Path, *, fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = sqlite_url(path)
+async def run(url: str, *, fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     upgrade(url)
     monkeypatch.setattr(ops, "utcnow", Clock())
     writer = Writer(url, fast_sql=fast, request_retention=250)
@@ -126,17 +130,52 @@ async def run(path: Path, *, fast: bool, monkeypatch: pytest.MonkeyPatch) -> Non
         await writer.close()
 
 
+def dump_typed(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table as the models' types read it (comparable across databases)."""
+    engine = make_writer_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t: [
+                    tuple(row)
+                    for row in conn.execute(
+                        select(Base.metadata.tables[t]).order_by(
+                            *Base.metadata.tables[t].primary_key.columns
+                        )
+                    )
+                ]
+                for t in TABLES
+            }
+    finally:
+        engine.dispose()
+
+
 async def test_fast_and_core_paths_store_identical_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await run(tmp_path / "fast.db", fast=True, monkeypatch=monkeypatch)
-    await run(tmp_path / "core.db", fast=False, monkeypatch=monkeypatch)
+    await run(sqlite_url(tmp_path / "fast.db"), fast=True, monkeypatch=monkeypatch)
+    await run(sqlite_url(tmp_path / "core.db"), fast=False, monkeypatch=monkeypatch)
     fast, core = dump(tmp_path / "fast.db"), dump(tmp_path / "core.db")
     # 40 sent, 20 stand-ins for the unknown SIDs (one adopted, so gone), 'SMweird'
     assert len(fast["deliveries"]) == 60
     assert len(fast["webhook_requests"]) < 401  # retention pruned through both paths alike
     for table in TABLES:
         assert fast[table] == core[table], table
+
+
+async def test_postgresql_stores_what_sqlite_stores(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL (Core; the driver-level path is SQLite's only) ends with SQLite's rows."""
+    engine = make_writer_engine(pg_url)
+    assert rawsql.for_dialect(engine.dialect) is None
+    engine.dispose()
+    await run(pg_url, fast=True, monkeypatch=monkeypatch)
+    await run(sqlite_url(tmp_path / "fast.db"), fast=True, monkeypatch=monkeypatch)
+    pg, lite = dump_typed(pg_url), dump_typed(sqlite_url(tmp_path / "fast.db"))
+    assert len(pg["deliveries"]) == 60
+    for table in TABLES:
+        assert pg[table] == lite[table], table
 
 
 @pytest.fixture
@@ -230,10 +269,11 @@ def test_requests_table_round_trips_through_the_driver(engine: Engine) -> None:
     assert stored[0] == new_id and stored[list(REQUESTS.columns.keys()).index("received_at")] == T0
 
 
+@pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], indirect=True)
 async def test_a_failed_batch_leaves_the_writer_usable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = sqlite_url(tmp_path / "w.db")
+    url = empty_db_url
     upgrade(url)
     writer = Writer(url)
     await writer.start()
@@ -254,5 +294,10 @@ async def test_a_failed_batch_leaves_the_writer_usable(
     finally:
         await writer.close()
     assert outcome.event is not None
-    with sqlite3.connect(tmp_path / "w.db") as db:
-        assert db.execute("SELECT message_sid FROM delivery_events").fetchall() == [("SMF2",)]
+    reader = Reader(url)
+    try:
+        assert reader.events_by_sid("SMF1") == [] and reader.delivery_by_sid("SMF1") is None
+        assert [e.message_sid for e in reader.events_by_sid("SMF2")] == ["SMF2"]
+        assert reader.count_deliveries() == 1
+    finally:
+        reader.close()
