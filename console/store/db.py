@@ -1,8 +1,9 @@
 """Engines and schema upgrades: SQLite (WAL) by default, any SQLAlchemy URL otherwise.
 
 There is exactly one writing connection (owned by :class:`console.store.writer.Writer`); readers
-get their own engine which, on SQLite, is marked ``query_only`` so that a stray write from a reader
-fails loudly instead of racing the writer (FACTS.md: the WAL-reset bug needs two writers).
+get their own engine which, on SQLite, is marked ``query_only`` (on PostgreSQL: read-only
+transactions) so that a stray write from a reader fails loudly instead of racing the writer
+(FACTS.md: the WAL-reset bug needs two writers).
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ def make_reader_engine(url: str) -> Engine:
         engine = create_engine(url, pool_size=4, max_overflow=4)
         event.listen(engine, "connect", _sqlite_pragmas(writer=False))
         return engine
+    if make_url(url).get_backend_name() == "postgresql":
+        # PostgreSQL's counterpart of query_only: every transaction is READ ONLY.
+        return create_engine(
+            url, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
+        )
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Select,
@@ -33,7 +34,7 @@ from console.domain.model import (
     SendState,
     WebhookRequestRecord,
 )
-from console.store.db import is_sqlite, make_reader_engine
+from console.store.db import make_reader_engine
 from console.store.models import Delivery, DeliveryEvent, InboundMessage, OptOut, WebhookRequest
 from console.store.records import (
     delivery_record,
@@ -56,6 +57,23 @@ _SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+_SEARCHED = (Delivery.to_number, Delivery.from_number, Delivery.body, Delivery.sid)
+_NULLABLE_SORTS = frozenset({"error_code"})  # NULL sorts as the smallest value (as on SQLite)
+_TEXT_SORTS = frozenset({"to"})
+
+
+def _contains(column: Any, needle: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` holds ``needle`` (any case; ``%``, ``_`` and ``\\`` are plain characters).
+
+    SQLite's LIKE already ignores ASCII case; elsewhere ``ilike`` (ILIKE on PostgreSQL).
+    """
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    if dialect == "sqlite":
+        return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
+    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryFilter:
     """Which deliveries to show: by status, free text (number, body, SID), period and profile."""
@@ -66,13 +84,15 @@ class DeliveryFilter:
     until: datetime | None = None
     profile: str | None = None
 
-    def clauses(self, *, text_index: bool = False) -> list[ColumnElement[bool]]:
-        """The SQL conditions of this filter (``text_index``: use the SQLite trigram index)."""
+    def clauses(self, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
+        """The SQL conditions of this filter on a database of ``dialect`` (SQLite: its trigram
+        index, migration 0003; elsewhere a case-insensitive pattern match, ILIKE on PostgreSQL).
+        """
         out: list[ColumnElement[bool]] = []
         if self.statuses:
             out.append(Delivery.status.in_(sorted(self.statuses)))
         needle = self.text.strip()
-        if needle and text_index and len(needle) >= 3:
+        if needle and dialect == "sqlite" and len(needle) >= 3:
             phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string: any characters
             out.append(
                 Delivery.id.in_(
@@ -82,15 +102,7 @@ class DeliveryFilter:
                 )
             )
         elif needle:
-            like = f"%{needle}%"
-            out.append(
-                or_(
-                    Delivery.to_number.like(like),
-                    Delivery.from_number.like(like),
-                    Delivery.body.like(like),
-                    Delivery.sid.like(like),
-                )
-            )
+            out.append(or_(*(_contains(c, needle, dialect) for c in _SEARCHED)))
         if self.since is not None:
             out.append(Delivery.created_at >= self.since)
         if self.until is not None:
@@ -118,19 +130,31 @@ class Stats:
         return self.delivered / done if done else None
 
 
+def _bucket(dialect: str, seconds: int) -> ColumnElement[int]:
+    """The number of the ``seconds``-long period ``created_at`` falls in (rounded down).
+
+    SQLite's epoch is whole seconds already; PostgreSQL's EXTRACT has a fraction, which a CAST
+    would round (59.6 s into the next minute), so it is floored first.
+    """
+    epoch = extract("epoch", Delivery.created_at)
+    if dialect == "sqlite":
+        return cast(epoch, Integer) // seconds
+    return cast(func.floor(epoch / seconds), BigInteger)
+
+
 class Reader:
     """Read-only access to the ledger."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_reader_engine(url)
-        self._text_index = is_sqlite(url)  # migration 0003 builds the trigram index there
+        self._dialect = self.engine.dialect.name
 
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
 
     def _where(self, flt: DeliveryFilter) -> list[ColumnElement[bool]]:
-        return flt.clauses(text_index=self._text_index)
+        return flt.clauses(self._dialect)
 
     def _session(self) -> Session:
         return Session(self.engine)
@@ -157,11 +181,21 @@ class Reader:
             return [delivery_record(r) for r in rows]
 
     def _ordered(self, flt: DeliveryFilter, sort: str, descending: bool) -> Select[Any]:
+        """Deliveries in the order ``delivery_reads.sort_key`` assumes on every database: NULL
+        error codes below every code, text in code-point order, the id breaking ties."""
         col = _SORT_COLUMNS[sort]
+        if sort in _TEXT_SORTS and self._dialect == "postgresql":
+            col = col.collate("C")  # byte order (UTF-8: code points), as SQLite's BINARY
         q = select(Delivery).where(and_(True, *self._where(flt)))
         if descending:
-            return q.order_by(col.desc(), Delivery.id.desc())
-        return q.order_by(col.asc(), Delivery.id.asc())
+            first = col.desc()
+            if sort in _NULLABLE_SORTS and self._dialect != "sqlite":
+                first = first.nulls_last()
+            return q.order_by(first, Delivery.id.desc())
+        first = col.asc()
+        if sort in _NULLABLE_SORTS and self._dialect != "sqlite":
+            first = first.nulls_first()
+        return q.order_by(first, Delivery.id.asc())
 
     def delivery(self, delivery_id: int) -> DeliveryRecord | None:
         """One delivery by id."""
@@ -393,8 +427,7 @@ class Reader:
                 )
             }
             # Bucketed in SQL (created_at is stored as naive UTC): no row leaves the database.
-            epoch = cast(extract("epoch", Delivery.created_at), Integer)
-            bucket = (epoch // bucket_seconds).label("bucket")
+            bucket = _bucket(self._dialect, bucket_seconds).label("bucket")
             rows = s.execute(
                 select(bucket, func.count()).where(where).group_by(bucket).order_by(bucket)
             ).all()

@@ -1,0 +1,191 @@
+"""The Reader's queries answer alike on every backend (SQLite, and PostgreSQL when configured).
+
+These are the reads the GUI and the services make: text search (SQLite's trigram index, a
+case-insensitive pattern match elsewhere), sort orders the deliveries table relies on (missing
+error codes first, recipients in code-point order, as ``delivery_reads.sort_key`` assumes),
+time buckets, conversations, the request log, and the pipeline/reconcile lists.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from console.domain.model import (
+    EventIn,
+    EventSource,
+    InboundIn,
+    NewDelivery,
+    SendState,
+    Verdict,
+    WebhookRequestIn,
+)
+from console.store import ops
+from console.store.queries import DeliveryFilter, Reader
+from console.store.writer import Writer
+
+T0 = datetime(2026, 12, 4, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db_url(any_db_url: str) -> str:
+    """Every test here runs on SQLite and, with SMS_CONSOLE_TEST_PG set, on PostgreSQL."""
+    return any_db_url
+
+
+def cb(sid: str, status: str, **kw: Any) -> EventIn:
+    return EventIn(source=EventSource.CALLBACK, status=status, message_sid=sid, **kw)
+
+
+async def send(writer: Writer, to: str, body: str = "x", sid: str | None = None) -> int:
+    rec = await writer.add_delivery(NewDelivery(to=to, body=body))
+    if sid is not None:
+        await writer.transition(rec.id, SendState.ACCEPTED, sid=sid)
+    return rec.id
+
+
+async def test_text_filter_ignores_case_and_takes_wildcards_literally(
+    writer: Writer, reader: Reader
+) -> None:
+    bodies = ["Hola Mundo", "50% off", "5000 units", "a_b", "axb", r"back\slash", "ÉCOLE"]
+    for i, body in enumerate(bodies):
+        await send(writer, f"+1415558{i:04d}", body)
+
+    def found(needle: str) -> set[str]:
+        return {d.body or "" for d in reader.deliveries(DeliveryFilter(text=needle), limit=50)}
+
+    assert found("hola") == found("HOLA") == found("mUnDo") == {"Hola Mundo"}
+    assert found("0%") == found("50%") == {"50% off"}  # % is a character, not a wildcard
+    assert found("_b") == found("a_b") == {"a_b"}  # so is _
+    assert found("k\\s") == found("\\") == {r"back\slash"}
+    assert found("ÉCOLE") == {"ÉCOLE"}
+    assert reader.count_deliveries(DeliveryFilter(text="%")) == 1
+
+
+async def test_error_code_order_puts_missing_codes_first_ascending(
+    writer: Writer, reader: Reader
+) -> None:
+    ids = [await send(writer, f"+1415559{i:04d}", sid=f"SMe{i}") for i in range(4)]
+    await writer.record_event(cb("SMe1", "undelivered", error_code=30003))
+    await writer.record_event(cb("SMe3", "failed", error_code=21211))
+    up = [d.id for d in reader.deliveries(sort="error_code", descending=False)]
+    down = [d.id for d in reader.deliveries(sort="error_code", descending=True)]
+    assert up == [ids[0], ids[2], ids[3], ids[1]]  # NULL, NULL (by id), 21211, 30003
+    assert down == list(reversed(up))
+
+
+async def test_recipient_order_is_by_code_point(writer: Writer, reader: Reader) -> None:
+    tos = ["whatsapp:+14155550101", "+447911123456", "WhatsApp:+14155550102", "+14155550100"]
+    for to in tos:
+        await send(writer, to)
+    assert [d.to for d in reader.deliveries(sort="to", descending=False)] == sorted(tos)
+    assert [d.to for d in reader.deliveries(sort="to", descending=True)] == sorted(tos)[::-1]
+
+
+async def test_statistics_buckets_start_at_the_bucket_floor(
+    writer: Writer, reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    times = iter([T0 + timedelta(seconds=59.9), T0 + timedelta(seconds=60), T0])
+    monkeypatch.setattr(ops, "utcnow", lambda: next(times))
+    for i in range(3):
+        await writer.add_delivery(NewDelivery(to=f"+1415557{i:04d}", body="x"))
+    stats = reader.stats(bucket_seconds=60)
+    assert stats.buckets == [(T0, 2), (T0 + timedelta(minutes=1), 1)]
+    late = reader.stats(DeliveryFilter(since=T0 + timedelta(seconds=30)), bucket_seconds=3600)
+    assert late.buckets == [(T0, 2)] and late.total == 2
+
+
+async def test_timestamps_keep_microseconds_and_come_back_in_utc(
+    writer: Writer, reader: Reader
+) -> None:
+    at = datetime(2026, 12, 4, 23, 59, 59, 999999, tzinfo=UTC)
+    await writer.record_event(cb("SMtime", "sent", received_at=at, to="+14155550000"))
+    d = reader.delivery_by_sid("SMtime")
+    assert d is not None and d.created_at == at and d.created_at.tzinfo is UTC
+    (event,) = reader.events_by_sid("SMtime")
+    assert event.received_at == at
+
+
+def test_the_reader_cannot_write(db_url: str, reader: Reader) -> None:
+    """A stray write through a reader fails loudly instead of racing the one writer."""
+    with pytest.raises(DBAPIError), reader.engine.begin() as conn:
+        conn.execute(text("DELETE FROM opt_outs"))
+
+
+async def test_conversations_and_threads(writer: Writer, reader: Reader) -> None:
+    for n, (sender, body) in enumerate(
+        [("+14155550201", "hi"), ("+14155550202", "yo"), ("+14155550201", "again")]
+    ):
+        msg = InboundIn(message_sid=f"SMc{n}", from_=sender, to="+14155550200", body=body)
+        await writer.record_inbound(msg)
+    await send(writer, "+14155550201", "reply", sid="SMr1")
+    heads = reader.conversations()
+    assert [(number, last.body, count) for number, last, count in heads] == [
+        ("+14155550201", "again", 2),
+        ("+14155550202", "yo", 1),
+    ]
+    assert [m.body for m in reader.inbound_from("+14155550201")] == ["hi", "again"]
+    assert [d.body for d in reader.deliveries_to("+14155550201")] == ["reply"]
+    await writer.set_opt_out("+14155550202", True, "STOP")
+    await writer.set_opt_out("+14155550201", False, "START")
+    assert [(o.number, o.opted_out) for o in reader.opt_outs()] == [
+        ("+14155550201", False),
+        ("+14155550202", True),
+    ]
+
+
+def request_in(n: int, verdict: Verdict | None, at: datetime) -> WebhookRequestIn:
+    return WebhookRequestIn(
+        method="POST",
+        path="/webhooks/twilio/status",
+        query="",
+        headers=(("X-N", str(n)),),
+        body="é" * n,
+        remote=None,
+        status_code=200 if verdict is Verdict.VALID else 403,
+        verdict=verdict,
+        diagnosis=None,
+        checked_url=None,
+        response_body="",
+        duration_ms=n / 3,
+        received_at=at,
+    )
+
+
+async def test_request_log_reads(writer: Writer, reader: Reader) -> None:
+    verdicts = [Verdict.VALID, Verdict.INVALID, None, Verdict.VALID]
+    for n, v in enumerate(verdicts):
+        await writer.log_request(request_in(n, v, T0 + timedelta(minutes=n)))
+    newest = reader.requests()
+    assert [r.headers for r in newest] == [(("X-N", str(n)),) for n in (3, 2, 1, 0)]
+    assert newest[0].duration_ms == 1.0 and newest[0].body == "ééé"
+    assert reader.request(newest[1].id) == newest[1]
+    assert reader.count_requests() == 4
+    assert reader.count_requests(verdict="valid") == 2
+    assert reader.count_requests(since=T0 + timedelta(minutes=2)) == 2
+
+
+async def test_pipeline_and_reconcile_lists(writer: Writer, reader: Reader) -> None:
+    queued = await send(writer, "+14155550301")
+    accepted = await send(writer, "+14155550302", sid="SMp1")
+    unknown = await send(writer, "+14155550303")
+    await writer.transition(unknown, SendState.UNKNOWN)
+    states = reader.in_send_state(SendState.QUEUED, SendState.UNKNOWN)
+    assert [d.id for d in states] == [queued, unknown]
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert [d.id for d in reader.open_deliveries(later)] == [accepted]
+    await writer.record_event(cb("SMp1", "delivered", received_at=T0))
+    assert reader.open_deliveries(later) == []
+    found = reader.unpriced_final(
+        frozenset({"delivered"}),
+        finished_after=T0 - timedelta(seconds=1),
+        finished_before=T0 + timedelta(seconds=1),
+    )
+    assert [d.id for d in found] == [accepted]
+    exported = list(reader.iter_with_events(chunk=2))
+    assert [d.id for d, _ in exported] == [queued, accepted, unknown]
+    assert [e.status for e in exported[1][1]] == ["delivered"]
