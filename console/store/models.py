@@ -1,7 +1,8 @@
 """SQLAlchemy 2 ORM: the ledger tables. Dialect-neutral (SQLite by default, any URL works).
 
 Timestamps are stored as timezone-naive UTC (``UtcDateTime`` converts at the boundary) so that
-SQLite and PostgreSQL compare them the same way.
+SQLite and PostgreSQL compare them the same way. Text columns take any string on every database:
+PostgreSQL cannot store NUL (U+0000), so there it is written as U+FFFD (``_NulFree``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,43 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+def _without_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+class _NulFree(TypeDecorator[str]):
+    """TEXT for PostgreSQL, whose text types reject NUL: it becomes U+FFFD, the replacement
+    character the webhook log already uses for bytes it cannot decode."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return _without_nul(value)
+
+
+class _NulFreeString(TypeDecorator[str]):
+    """VARCHAR for PostgreSQL, NUL written as U+FFFD (as :class:`_NulFree`)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return _without_nul(value)
+
+
+def _str(length: int) -> String:
+    """VARCHAR(length); NUL-free on PostgreSQL (SQLite keeps the plain type: no conversion)."""
+    return String(length).with_variant(_NulFreeString(length), "postgresql")
+
+
+def _text() -> Text:
+    """TEXT; NUL-free on PostgreSQL."""
+    return Text().with_variant(_NulFree(), "postgresql")
+
+
 class Base(DeclarativeBase):
     """Declarative base of the ledger schema."""
 
@@ -54,23 +92,23 @@ class Delivery(Base):
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    to_number: Mapped[str] = mapped_column(String(64))
-    from_number: Mapped[str | None] = mapped_column(String(64))
-    messaging_service_sid: Mapped[str | None] = mapped_column(String(64))
-    body: Mapped[str | None] = mapped_column(Text)
-    profile: Mapped[str] = mapped_column(String(64), default="default")
-    account_sid: Mapped[str | None] = mapped_column(String(64))
+    sid: Mapped[str | None] = mapped_column(_str(64), unique=True)
+    to_number: Mapped[str] = mapped_column(_str(64))
+    from_number: Mapped[str | None] = mapped_column(_str(64))
+    messaging_service_sid: Mapped[str | None] = mapped_column(_str(64))
+    body: Mapped[str | None] = mapped_column(_text())
+    profile: Mapped[str] = mapped_column(_str(64), default="default")
+    account_sid: Mapped[str | None] = mapped_column(_str(64))
     segments: Mapped[int] = mapped_column(Integer, default=0)
-    encoding: Mapped[str] = mapped_column(String(16), default="")
-    status: Mapped[str] = mapped_column(String(32))
+    encoding: Mapped[str] = mapped_column(_str(16), default="")
+    status: Mapped[str] = mapped_column(_str(32))
     status_rank: Mapped[int] = mapped_column(Integer)
-    send_state: Mapped[str] = mapped_column(String(16))
+    send_state: Mapped[str] = mapped_column(_str(16))
     error_code: Mapped[int | None] = mapped_column(Integer)
-    error_message: Mapped[str | None] = mapped_column(Text)
-    price: Mapped[str | None] = mapped_column(String(32))
-    price_unit: Mapped[str | None] = mapped_column(String(8))
-    batch_id: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(_text())
+    price: Mapped[str | None] = mapped_column(_str(32))
+    price_unit: Mapped[str | None] = mapped_column(_str(8))
+    batch_id: Mapped[str | None] = mapped_column(_str(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     final_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -98,15 +136,15 @@ class DeliveryEvent(Base):
     delivery_id: Mapped[int | None] = mapped_column(
         ForeignKey("deliveries.id", ondelete="SET NULL")
     )
-    message_sid: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(32))
+    message_sid: Mapped[str | None] = mapped_column(_str(64))
+    source: Mapped[str] = mapped_column(_str(16))
+    status: Mapped[str] = mapped_column(_str(32))
     applied: Mapped[bool] = mapped_column(Boolean)
     error_code: Mapped[int | None] = mapped_column(Integer)
-    error_message: Mapped[str | None] = mapped_column(Text)
-    payload: Mapped[str] = mapped_column(Text)
-    signature: Mapped[str | None] = mapped_column(String(16))
-    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    error_message: Mapped[str | None] = mapped_column(_text())
+    payload: Mapped[str] = mapped_column(_text())
+    signature: Mapped[str | None] = mapped_column(_str(16))
+    dedup_key: Mapped[str] = mapped_column(_str(64), unique=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivery: Mapped[Delivery | None] = relationship(lazy="raise")
 
@@ -122,17 +160,17 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    from_number: Mapped[str] = mapped_column(String(64))
-    to_number: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
-    account_sid: Mapped[str | None] = mapped_column(String(64))
-    messaging_service_sid: Mapped[str | None] = mapped_column(String(64))
+    message_sid: Mapped[str] = mapped_column(_str(64), unique=True)
+    from_number: Mapped[str] = mapped_column(_str(64))
+    to_number: Mapped[str] = mapped_column(_str(64))
+    body: Mapped[str] = mapped_column(_text())
+    account_sid: Mapped[str | None] = mapped_column(_str(64))
+    messaging_service_sid: Mapped[str | None] = mapped_column(_str(64))
     num_media: Mapped[int] = mapped_column(Integer, default=0)
-    media_urls: Mapped[str] = mapped_column(Text, default="[]")
-    opt_out_type: Mapped[str | None] = mapped_column(String(16))
-    payload: Mapped[str] = mapped_column(Text)
-    signature: Mapped[str | None] = mapped_column(String(16))
+    media_urls: Mapped[str] = mapped_column(_text(), default="[]")
+    opt_out_type: Mapped[str | None] = mapped_column(_str(16))
+    payload: Mapped[str] = mapped_column(_text())
+    signature: Mapped[str | None] = mapped_column(_str(16))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ix_inbound_from", "from_number", "received_at"),)
@@ -143,10 +181,10 @@ class OptOut(Base):
 
     __tablename__ = "opt_outs"
 
-    number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(_str(64), primary_key=True)
     opted_out: Mapped[bool] = mapped_column(Boolean)
-    keyword: Mapped[str] = mapped_column(String(32))
-    message_sid: Mapped[str | None] = mapped_column(String(64))
+    keyword: Mapped[str] = mapped_column(_str(32))
+    message_sid: Mapped[str | None] = mapped_column(_str(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -156,17 +194,17 @@ class WebhookRequest(Base):
     __tablename__ = "webhook_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    method: Mapped[str] = mapped_column(String(16))
-    path: Mapped[str] = mapped_column(Text)
-    query: Mapped[str] = mapped_column(Text)
-    headers: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    remote: Mapped[str | None] = mapped_column(String(128))
+    method: Mapped[str] = mapped_column(_str(16))
+    path: Mapped[str] = mapped_column(_text())
+    query: Mapped[str] = mapped_column(_text())
+    headers: Mapped[str] = mapped_column(_text())
+    body: Mapped[str] = mapped_column(_text())
+    remote: Mapped[str | None] = mapped_column(_str(128))
     status_code: Mapped[int] = mapped_column(Integer)
-    verdict: Mapped[str | None] = mapped_column(String(16))
-    diagnosis: Mapped[str | None] = mapped_column(Text)
-    checked_url: Mapped[str | None] = mapped_column(Text)
-    response_body: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str | None] = mapped_column(_str(16))
+    diagnosis: Mapped[str | None] = mapped_column(_text())
+    checked_url: Mapped[str | None] = mapped_column(_text())
+    response_body: Mapped[str] = mapped_column(_text())
     duration_ms: Mapped[float] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -86,13 +86,14 @@ class DeliveryFilter:
 
     def clauses(self, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
         """The SQL conditions of this filter on a database of ``dialect`` (SQLite: its trigram
-        index, migration 0003; elsewhere a case-insensitive pattern match, ILIKE on PostgreSQL).
+        index, migration 0003, for three characters or more but NUL, which FTS5 cannot parse;
+        elsewhere a case-insensitive pattern match, ILIKE on PostgreSQL).
         """
         out: list[ColumnElement[bool]] = []
         if self.statuses:
             out.append(Delivery.status.in_(sorted(self.statuses)))
         needle = self.text.strip()
-        if needle and dialect == "sqlite" and len(needle) >= 3:
+        if needle and dialect == "sqlite" and len(needle) >= 3 and "\x00" not in needle:
             phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string: any characters
             out.append(
                 Delivery.id.in_(

@@ -189,3 +189,27 @@ async def test_pipeline_and_reconcile_lists(writer: Writer, reader: Reader) -> N
     exported = list(reader.iter_with_events(chunk=2))
     assert [d.id for d, _ in exported] == [queued, accepted, unknown]
     assert [e.status for e in exported[1][1]] == ["delivered"]
+
+
+async def test_text_with_nul_is_stored_on_every_backend(
+    db_url: str, writer: Writer, reader: Reader
+) -> None:
+    """SQLite keeps NUL; PostgreSQL cannot store it and gets U+FFFD instead of an error (a
+    webhook log entry or an inbound SMS must never be lost to one odd character)."""
+    kept = "a\x00b" if db_url.startswith("sqlite") else "a\ufffdb"
+    sent = await writer.add_delivery(NewDelivery(to="+14155550401", body="a\x00b"))
+    await writer.record_inbound(
+        InboundIn(message_sid="SMnul", from_="+14155550402", to="+14155550400", body="a\x00b")
+    )
+    logged = await writer.log_request(request_in(1, None, T0))
+    await writer.log_request(
+        WebhookRequestIn(**{**_fields(request_in(2, None, T0)), "body": "a\x00b", "query": "\x00"})
+    )
+    assert (stored := reader.delivery(sent.id)) is not None and stored.body == kept
+    assert [m.body for m in reader.inbound_from("+14155550402")] == [kept]
+    assert reader.requests(limit=1)[0].body == kept and reader.request(logged.id) == logged
+    assert reader.count_deliveries(DeliveryFilter(text="a\x00b")) == 1  # found as it was sent
+
+
+def _fields(req: WebhookRequestIn) -> dict[str, Any]:
+    return {name: getattr(req, name) for name in req.__dataclass_fields__}
