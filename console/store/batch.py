@@ -191,7 +191,8 @@ class Touched:
     opt_outs: dict[str, OptOut] = field(default_factory=dict)
     requests: list[PendingRequest] = field(default_factory=list)
     cache: Cache = field(default_factory=Cache)
-    merged: dict[int, DeliveryRow] = field(default_factory=dict)  # id(stand-in) -> adopter
+    # id(stand-in) -> (stand-in, adopter): the stand-in is kept so that its id() stays its own
+    merged: dict[int, tuple[DeliveryRow, DeliveryRow]] = field(default_factory=dict)
     fast: Writers | None = None  # driver-level statements for the hot tables (SQLite)
     conn: Connection | None = None  # the session's connection, once asked for
 
@@ -223,9 +224,11 @@ class Touched:
         self.opt_outs.update(other.opt_outs)
         self.requests.extend(other.requests)
         self.merged.update(other.merged)
+        for stand_in in other.merged:  # adopted by ``other``: deleted, no longer a change
+            self.deliveries.pop(stand_in, None)
 
     def current(self, row: DeliveryRow) -> DeliveryRow:
         """``row``, or the delivery it was merged into (a stand-in adopted in this batch)."""
         while id(row) in self.merged:
-            row = self.merged[id(row)]
+            row = self.merged[id(row)][1]
         return row

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,29 @@ def _sqlite_pragmas(*, writer: bool) -> Any:
 
 
 def make_writer_engine(url: str) -> Engine:
-    """The engine of the single writing connection."""
+    """The engine of the single writing connection.
+
+    On SQLite the transactions are explicit (SQLAlchemy's documented pysqlite recipe): the
+    driver's own implicit BEGIN only precedes INSERT/UPDATE/DELETE statements, so a batch that
+    starts with another statement (a savepoint, a ``WITH … UPDATE``) would run partly in
+    autocommit, and releasing the outermost savepoint would commit. ``BEGIN IMMEDIATE`` takes the
+    write lock at the start of each batch.
+    """
     if is_sqlite(url):
         engine = create_engine(url, pool_size=1, max_overflow=0)
         event.listen(engine, "connect", _sqlite_pragmas(writer=True))
+        event.listen(engine, "connect", _explicit_transactions)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     return create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+
+
+def _explicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # pysqlite: no implicit BEGIN, no implicit COMMIT
+
+
+def _begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_reader_engine(url: str) -> Engine:

@@ -230,7 +230,7 @@ def _adopt(s: Session, touched: Touched, row: DeliveryRow, sid: str) -> None:
             if pending.delivery is stand_in:
                 pending.delivery = row
         touched.removed.add(stand_in.id)
-        touched.merged[id(stand_in)] = row
+        touched.merged[id(stand_in)] = (stand_in, row)
         touched.deliveries.pop(id(stand_in), None)
         touched.cache.forget(stand_in)
         conn.execute(delete(DELIVERIES).where(DELIVERIES.c.id == stand_in.id))
@@ -279,6 +279,8 @@ def record_inbound(
     s: Session, touched: Touched, msg: InboundIn, opt_out: bool | None, keyword: str | None
 ) -> InboundMessage | None:
     """Store an inbound SMS once; apply an opt-out (True) or opt-in (False) when given."""
+    if any(r.message_sid == msg.message_sid for r in touched.inbound):
+        return None  # a repeat within this batch (not flushed yet, so the query cannot see it)
     existing = s.scalars(
         select(InboundMessage).where(InboundMessage.message_sid == msg.message_sid)
     ).first()

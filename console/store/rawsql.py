@@ -181,13 +181,13 @@ class TableWriter:
             if count == 0:
                 sets = ", ".join(f"{q(n)} = ?" for n in names)
                 sql = f"UPDATE {self._name} SET {sets} WHERE {key} = ?"
-            else:
-                cols = ", ".join(f"c{i}" for i in range(len(names)))
+            else:  # SQLite names the columns of a VALUES list column1, column2, …
                 row = f"({', '.join('?' for _ in range(len(names) + 1))})"
-                sets = ", ".join(f"{q(n)} = v.c{i}" for i, n in enumerate(names))
+                sets = ", ".join(f"{q(n)} = v.column{i + 2}" for i, n in enumerate(names))
                 sql = (
-                    f"WITH v(k, {cols}) AS (VALUES {', '.join([row] * count)}) "
-                    f"UPDATE {self._name} SET {sets} FROM v WHERE {self._name}.{key} = v.k"
+                    f"UPDATE {self._name} SET {sets} "
+                    f"FROM (VALUES {', '.join([row] * count)}) AS v "
+                    f"WHERE {self._name}.{key} = v.column1"
                 )
             self._updates[(names, count)] = sql
         return sql

@@ -276,6 +276,7 @@ class Writer:
                         raise _OpFailed from exc
                     continue
                 savepoint = session.begin_nested()
+                session.connection()  # emits the SAVEPOINT now: ops use the cached connection
                 mine = Touched(cache=touched.cache, fast=self._fast, conn=touched.conn)
                 try:
                     raw = job.run(session, mine)
@@ -361,13 +362,14 @@ def _outcome(result: ops.EventResult, drec: DeliveryConverter) -> EventOutcome:
 
 
 def _change(t: Touched, drec: DeliveryConverter) -> StoreChange:
+    live = [r for r in t.deliveries.values() if r.id is not None]
+    # SQLite may give a row inserted after a deletion the deleted row's id: then it is no removal
+    removed = t.removed - {r.id for r in live}
     return StoreChange(
-        deliveries=tuple(
-            drec(r) for r in t.deliveries.values() if r.id is not None and r.id not in t.removed
-        ),
+        deliveries=tuple(drec(r) for r in live),
         events=tuple(e.record() for e in t.events),
         inbound=tuple(inbound_record(i) for i in t.inbound),
         opt_outs=tuple(opt_out_record(o) for o in t.opt_outs.values()),
         requests=tuple(r.record() for r in t.requests),
-        removed_deliveries=tuple(sorted(t.removed)),
+        removed_deliveries=tuple(sorted(removed)),
     )
