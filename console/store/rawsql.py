@@ -3,16 +3,17 @@
 Every status callback costs the writer an INSERT into delivery_events and webhook_requests and
 an INSERT or UPDATE of its delivery. Through SQLAlchemy Core each ``execute`` also builds an
 execution context and converts every parameter in Python, which costs several times what SQLite
-itself spends on the rows. On SQLite the writer instead runs these statements straight on the
-connection's DBAPI cursor (``executemany``; the driver keeps them prepared in its statement
-cache), still converting values with the columns' own SQLAlchemy types so that the stored text
-is byte-for-byte what Core would have written (tested in tests/integration/test_store_rawsql.py).
+itself spends on the rows. On SQLite the writer instead runs multi-row statements straight on
+the connection's DBAPI cursor (inside the batch's explicit transaction; the driver keeps them
+prepared in its statement cache), still converting values with the columns' own SQLAlchemy
+types so that the stored text is byte-for-byte what Core would have written (tested in
+tests/integration/test_store_rawsql.py).
 
 Other databases keep the Core path: :func:`for_dialect` returns None for them.
 
-New ids come from ``last_insert_rowid()``: one connection inserting ``n`` rows in a row into a
-table with an INTEGER PRIMARY KEY gets ``n`` consecutive rowids (max(rowid)+1 each time; the
-single writer is the only connection that writes), so the last one names them all.
+New ids come from ``cursor.lastrowid`` after a multi-row INSERT: one statement inserting ``n``
+rows into a table with an INTEGER PRIMARY KEY gives them ``n`` consecutive rowids (max(rowid)+1
+each; the single writer is the only connection that writes), and the last one names them all.
 """
 
 from __future__ import annotations
