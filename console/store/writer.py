@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from console.domain.model import (
@@ -105,6 +106,7 @@ class Writer:
         self._listeners: list[Callable[[StoreChange], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._open: tuple[Connection, Session] | None = None  # writer thread only
+        self._committing = False  # writer thread only: set while a batch's COMMIT runs
         self._closed = False
         self.commits = 0
 
@@ -251,13 +253,31 @@ class Writer:
             self._engine.dispose()
 
     def _apply(self, batch: list[_Job]) -> tuple[list[Any], StoreChange]:
-        """Run a batch in one transaction; on a failing op, redo the batch op by op."""
+        """Run a batch in one transaction; on a failing op, redo the batch op by op.
+
+        The connection is kept across batches, so a server that dropped it meanwhile (a
+        PostgreSQL restart, an idle timeout) fails the next batch before anything was written:
+        that batch is run once more on a new connection. A connection lost during COMMIT is
+        not retried (the commit may have happened); the callers get the error.
+        """
+        try:
+            return self._apply_batch(batch)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or self._committing:
+                raise
+            log.warning("the database connection was lost; retrying the batch on a new one")
+            return self._apply_batch(batch)
+
+    def _apply_batch(self, batch: list[_Job]) -> tuple[list[Any], StoreChange]:
         try:
             return self._apply_all(batch, isolate=False)
-        except _OpFailed:
+        except _OpFailed as failed:
+            if isinstance(failed.__cause__, DBAPIError) and failed.__cause__.connection_invalidated:
+                raise failed.__cause__ from None  # not the op's fault: reconnect, not isolate
             return self._apply_all(batch, isolate=True)
 
     def _apply_all(self, batch: list[_Job], *, isolate: bool) -> tuple[list[Any], StoreChange]:
+        self._committing = False
         touched = Touched(fast=self._fast)
         results: list[Any] = []
         session = self._session()
@@ -305,10 +325,12 @@ class Writer:
                 for job, r in zip(batch, results, strict=True)
             ]
             change = _change(touched, drec)
+            self._committing = True
             session.commit()
         except BaseException:
             self._discard()  # rolls back whatever the batch wrote
             raise
+        self._committing = False
         session.expunge_all()  # the batch's ORM rows are records now; keep no identity map
         self.commits += 1
         return converted, change

@@ -8,8 +8,12 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from console.domain.model import EventIn, EventSource, NewDelivery, SendState, StoreChange
+from console.store.db import upgrade
 from console.store.queries import DeliveryFilter, Reader
 from console.store.writer import Writer
 
@@ -246,3 +250,61 @@ async def test_recent_recipients_newest_first_without_repeats(
     await writer.record_event(cb("SMext", "sent", to="+14155550399"))  # another tool's message
     assert reader.recent_recipients() == ["+14155550303", "+14155550301", "+14155550302"]
     assert reader.recent_recipients(limit=1) == ["+14155550303"]
+
+
+def drop_other_connections(url: str) -> int:
+    """Terminate every other session on the test's database (a server restart, for them)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+async def test_writer_reconnects_when_the_server_dropped_its_connection(pg_url: str) -> None:
+    """The writer keeps its connection across batches; one the server dropped meanwhile must
+    not fail the next batch (a lost webhook answered 500 is not retried by Twilio)."""
+    upgrade(pg_url)
+    w = Writer(pg_url)
+    await w.start()
+    try:
+        await w.record_event(cb("SMD1", "sent"))
+        assert drop_other_connections(pg_url) == 1
+        out = await w.record_event(cb("SMD2", "sent"))  # starts with a prefetch query
+        assert out.event is not None
+        assert drop_other_connections(pg_url) == 1
+        added = await w.add_delivery(NewDelivery(to="+14155550105", body="after"))  # an INSERT
+    finally:
+        await w.close()
+    r = Reader(pg_url)
+    try:
+        assert r.count_deliveries() == 3 and r.delivery(added.id) == added
+    finally:
+        r.close()
+
+
+async def test_a_connection_lost_during_commit_is_not_retried(
+    writer: Writer, reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit may have happened: the callers learn the error, the batch is not run twice."""
+    commits: list[object] = []
+
+    def lost(self: Session) -> None:
+        commits.append(self)
+        raise OperationalError("COMMIT", {}, OSError("server closed"), connection_invalidated=True)
+
+    monkeypatch.setattr(Session, "commit", lost)
+    with pytest.raises(OperationalError):
+        await writer.add_delivery(NewDelivery(to="+14155550106", body="x"))
+    assert len(commits) == 1
+    monkeypatch.undo()
+    assert reader.count_deliveries() == 0  # here the rollback did happen
+    assert (await writer.add_delivery(NewDelivery(to="+14155550106", body="y"))).body == "y"
