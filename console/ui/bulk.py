@@ -17,19 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QDialog,
-    QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,20 +32,18 @@ from console.core_actions import RowCheck
 from console.gateway.bulk import BulkJob, BulkProgress, JobState
 from console.gateway.checks import Outgoing
 from console.runtime import Bridge, Runtime
+from console.ui.bulk_input import BulkInputs
 from console.ui.bulk_run import ACTIVE, BulkRun, eta_text, progress_text
-from console.ui.compose_fields import BodyEdit, counter_text
+from console.ui.compose_fields import counter_text
 from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
-from console.ui.models.bulk_rows import Recipients, parse_recipients, placeholders
-from console.ui.models.worker import Worker
-from console.ui.panel_kit import (
-    BusyIndicator,
-    call_for,
+from console.ui.models.bulk_rows import parse_recipients
+from console.ui.panel_kit import BusyIndicator, ServicePanel, tab_chain, wrap_label
+from console.ui.panel_parts import (
+    add_senders,
     chosen_sender,
-    compact_rows,
-    error_html,
-    set_tone,
-    tab_chain,
-    wrap_label,
+    error_label,
+    record_table,
+    show_error,
 )
 
 if TYPE_CHECKING:
@@ -59,10 +51,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXAMPLE = "phone,name\n+14155550100,Ada\n+14155550101,Grace"
 
-
-class BulkSendDialog(QDialog):
+class BulkSendDialog(ServicePanel, QDialog):
     """Send one personalised message to many recipients (see module doc)."""
 
     fileLoaded = Signal(str)  # the path whose text is now in the recipients box
@@ -76,7 +66,6 @@ class BulkSendDialog(QDialog):
         self.setWindowTitle("Bulk send")
         self.setAccessibleName("Bulk send")
         self.model = BulkRowsModel(self)
-        self._files = Worker("bulk-file", self)  # a chosen file may be large or on a slow mount
         self.recipients = parse_recipients("")
         self.running: BulkRun | None = None
         self.progress: BulkProgress | None = None
@@ -86,67 +75,18 @@ class BulkSendDialog(QDialog):
         self._timer.setInterval(250)
         self._build()
         self._connect_signals()
-        call_for(
-            self, self.bridge, self.runtime, self.core.senders(), self._on_senders, self._on_error
-        )
+        self.call(self.core.senders(), self._on_senders, self._on_error)
         self._rebuild()
 
     # -- construction --------------------------------------------------------------------------
     def _build(self) -> None:
-        self.input_edit = QPlainTextEdit(self)
-        self.input_edit.setTabChangesFocus(True)
-        self.input_edit.setPlaceholderText(
-            "Paste numbers, one per line, or CSV with a header, e.g.\n" + EXAMPLE
-        )
-        self.input_edit.setAccessibleName("Recipients")
-        self.import_button = QPushButton("&Import CSV…", self)
-        self.import_button.setAccessibleName("Import recipients from a CSV file")
-        self.columns_label = wrap_label("", self)
-        self.columns_label.setAccessibleName("Columns")
-        self.from_combo = QComboBox(self)
-        self.from_combo.setAccessibleName("From")
-        self.from_combo.addItem("Profile default sender", None)
-        self.body_edit = BodyEdit(self)
-        self.body_edit.setPlaceholderText("Hello {name}, …  ({column} placeholders are filled)")
-        self.body_edit.setAccessibleName("Message template")
-        self.counter = wrap_label("", self)
-        self.counter.setAccessibleName("Message cost")
+        self.inputs = BulkInputs(self)
+        self.input_edit, self.import_button = self.inputs.input_edit, self.inputs.import_button
+        self.columns_label, self.counter = self.inputs.columns_label, self.inputs.counter
+        self.from_combo, self.body_edit = self.inputs.from_combo, self.inputs.body_edit
 
-        left = QWidget(self)
-        lbox = QVBoxLayout(left)
-        lbox.setContentsMargins(0, 0, 0, 0)
-        rec_label = QLabel("&Recipients:", left)
-        rec_label.setBuddy(self.input_edit)
-        head = QHBoxLayout()
-        head.addWidget(rec_label, 1)
-        head.addWidget(self.import_button)
-        lbox.addLayout(head)
-        lbox.addWidget(self.input_edit, 1)
-        lbox.addWidget(self.columns_label)
-        right = QWidget(self)
-        form = QFormLayout(right)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setContentsMargins(0, 0, 0, 0)
-        from_label = QLabel("&From:", right)
-        from_label.setBuddy(self.from_combo)
-        body_label = QLabel("&Message:", right)
-        body_label.setBuddy(self.body_edit)
-        form.addRow(from_label, self.from_combo)
-        form.addRow(body_label, self.body_edit)
-        form.addRow("", self.counter)
-        inputs = QSplitter(self)
-        inputs.addWidget(left)
-        inputs.addWidget(right)
-
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Rows to send")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        compact_rows(self.table)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table = record_table(self, self.model, "Rows to send", single=False, stretch=MESSAGE)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CHECK, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(CHECK, 300)  # the full reason is in the cell's tooltip
         self.summary = wrap_label("", self)
@@ -167,9 +107,7 @@ class BulkSendDialog(QDialog):
         self.close_button = QPushButton("Cl&ose", self)
         self.close_button.setAccessibleName("Close")
         self.send_busy = BusyIndicator("Starting", self)
-        self.error_label = wrap_label("", self, rich=True)
-        self.error_label.setAccessibleName("Error")
-        self.error_label.hide()
+        self.error_label = error_label("Error", self)
         for b in (self.pause_button, self.cancel_button):
             b.setEnabled(False)
         self.progress_bar.hide()  # shown once a job runs
@@ -184,7 +122,7 @@ class BulkSendDialog(QDialog):
             buttons.addWidget(b)
 
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(inputs)
+        split.addWidget(self.inputs)
         split.addWidget(self.table)
         split.setStretchFactor(1, 1)
         root = QVBoxLayout(self)
@@ -206,19 +144,18 @@ class BulkSendDialog(QDialog):
         )
 
     def _connect_signals(self) -> None:
-        self.input_edit.textChanged.connect(self._timer.start)
-        self.body_edit.textChanged.connect(self._timer.start)
-        self.from_combo.currentIndexChanged.connect(self._timer.start)
+        self.inputs.changed.connect(self._timer.start)
         self._timer.timeout.connect(self._rebuild)
-        self.import_button.clicked.connect(self.import_csv)
+        self.inputs.fileLoaded.connect(self.fileLoaded)
+        self.inputs.fileFailed.connect(self._show_error)
+        self.inputs.fileFailed.connect(self.fileFailed)
         self.send_button.clicked.connect(self.send)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.reject)
 
     def _on_senders(self, senders: list[Any]) -> None:
-        for option in senders:
-            self.from_combo.addItem(option.label, (option.value, option.kind))
+        add_senders(self.from_combo, senders)
 
     # -- input and checks ----------------------------------------------------------------------
     def set_input(self, text: str, template: str) -> None:
@@ -228,27 +165,10 @@ class BulkSendDialog(QDialog):
         self._timer.stop()
         self._rebuild()
 
-    def import_csv(self) -> None:
-        """Load a CSV file into the recipients box."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import recipients", str(Path.home()), "CSV files (*.csv *.txt);;All files (*)"
-        )
-        if path:
-            self.load_file(Path(path))
-
     def load_file(self, path: Path) -> None:
-        """Read a CSV file into the recipients box (off the GUI thread)."""
-
-        def loaded(text: str) -> None:
-            self.input_edit.setPlainText(text)
-            self.fileLoaded.emit(str(path))
-
-        def failed(exc: BaseException) -> None:
-            reason = f"Cannot read {path}: {exc}. Save it as UTF-8 CSV and retry."
-            self._show_error(reason)
-            self.fileFailed.emit(reason)
-
-        self._files.submit(lambda: path.read_text(encoding="utf-8-sig"), loaded, failed)
+        """Read a CSV file into the recipients box (off the GUI thread): ``fileLoaded``, or
+        ``fileFailed`` with the reason, which the dialog shows."""
+        self.inputs.load_file(path)
 
     def _rebuild(self) -> None:
         if self.running is not None:
@@ -256,7 +176,7 @@ class BulkSendDialog(QDialog):
         template = self.body_edit.toPlainText()
         self.counter.setText(counter_text(self.body_edit.info()))
         self.recipients = parse_recipients(self.input_edit.toPlainText())
-        self._describe_columns(self.recipients, template)
+        self.inputs.describe(self.recipients, template)
         self.model.set_entries(
             build_entries(self.recipients, template, self.core.settings.default_region)
         )
@@ -265,28 +185,12 @@ class BulkSendDialog(QDialog):
         if rows:
             generation = self._generation
             self.check_busy.busy(True)
-            call_for(
-                self,
-                self.bridge,
-                self.runtime,
+            self.call(
                 self.core.preview_bulk(self._items(rows)),
                 lambda checks: self._on_checks(generation, rows, checks),
                 self._on_error,
             )
         self._update_summary()
-
-    def _describe_columns(self, rec: Recipients, template: str) -> None:
-        if not rec.rows:
-            self.columns_label.setText("No recipients yet.")
-            return
-        used = set(placeholders(template))
-        cols = ", ".join(
-            "{" + c + "}" + (" ✓" if c in used else "") for c in rec.columns if c != rec.to_column
-        )
-        text = f"{len(rec.rows)} rows; numbers from column '{rec.to_column}'."
-        if cols:
-            text += f" Placeholders: {cols}."
-        self.columns_label.setText(" ".join([text, *rec.problems]))
 
     def _items(self, rows: list[int]) -> list[Outgoing]:
         from_, service = chosen_sender(self.from_combo)
@@ -328,12 +232,8 @@ class BulkSendDialog(QDialog):
         self.send_button.setEnabled(False)
         self.send_busy.busy(True)
         self.error_label.hide()
-        for w in (self.input_edit, self.body_edit, self.from_combo, self.import_button):
-            w.setEnabled(False)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
+        self.inputs.set_editable(False)
+        self.call(
             self.core.send_bulk(self._items(rows)),
             lambda job: self._on_started(job, rows),
             self._on_send_error,
@@ -348,9 +248,8 @@ class BulkSendDialog(QDialog):
 
     def _on_send_error(self, exc: BaseException) -> None:
         self.send_busy.busy(False)
-        for w in (self.input_edit, self.body_edit, self.from_combo, self.import_button):
-            w.setEnabled(True)
-        self._show_error(error_html(exc))
+        self.inputs.set_editable(True)
+        self._show_error(exc)
         self._update_summary()
 
     def _on_progress(self, p: BulkProgress) -> None:
@@ -381,9 +280,7 @@ class BulkSendDialog(QDialog):
 
     def _on_error(self, exc: BaseException) -> None:
         self.check_busy.busy(False)
-        self._show_error(error_html(exc))
+        self._show_error(exc)
 
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        set_tone(self.error_label, "bad")
-        self.error_label.show()
+    def _show_error(self, error: BaseException | str) -> None:
+        show_error(self.error_label, error)

@@ -14,12 +14,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -36,12 +34,21 @@ from console.ui.compose_fields import BodyEdit, RecipientField, counter_text
 from console.ui.models.roles import status_tone
 from console.ui.panel_kit import (
     BusyIndicator,
-    call_for,
-    chosen_sender,
-    error_html,
+    ServicePanel,
+    is_trial,
     set_tone,
     tab_chain,
     wrap_label,
+)
+from console.ui.panel_parts import (
+    DEFAULT_SENDER,
+    add_senders,
+    buddy,
+    chosen_sender,
+    error_label,
+    sender_combo,
+    shortcut,
+    show_error,
 )
 
 if TYPE_CHECKING:
@@ -52,7 +59,7 @@ log = logging.getLogger(__name__)
 FINAL_STATUSES = frozenset(s.value for s in FINAL)  # the domain's own list, never a copy
 
 
-class ComposePanel(QWidget):
+class ComposePanel(ServicePanel, QWidget):
     """Compose and send one message (see module doc)."""
 
     sent = Signal(object)  # DeliveryRecord, as core.send returned it
@@ -74,10 +81,8 @@ class ComposePanel(QWidget):
         self.recipient = RecipientField(lambda: self.core.settings.default_region, self)
         self.to_edit, self.to_hint = self.recipient.edit, self.recipient.hint
 
-        self.from_combo = QComboBox(self)
-        self.from_combo.setAccessibleName("From")
+        self.from_combo = sender_combo(self)
         self.from_combo.setAccessibleDescription("The number or Messaging Service that sends")
-        self.from_combo.addItem("Profile default sender", None)
         self.senders_busy = BusyIndicator("Loading senders", self)
         from_row = QHBoxLayout()
         from_row.addWidget(self.from_combo, 1)
@@ -88,8 +93,7 @@ class ComposePanel(QWidget):
         self.template_combo.setAccessibleDescription(
             "Trial accounts may only send one of Twilio's predefined templates"
         )
-        self.template_label = QLabel("T&emplate:", self)
-        self.template_label.setBuddy(self.template_combo)
+        self.template_label = buddy("T&emplate:", self.template_combo, self)
 
         self.body_edit = BodyEdit(self)
         self.body_edit.setAccessibleName("Message")
@@ -115,22 +119,14 @@ class ComposePanel(QWidget):
         self.send_busy = BusyIndicator("Sending", self)
         self.result_label = wrap_label("", self)
         self.result_label.setAccessibleName("Send result")
-        self.error_label = wrap_label("", self, rich=True)
-        self.error_label.setAccessibleName("Send error")
-        self.error_label.hide()
+        self.error_label = error_label("Send error", self)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        to_label = QLabel("&To:", self)
-        to_label.setBuddy(self.to_edit)
-        from_label = QLabel("&From:", self)
-        from_label.setBuddy(self.from_combo)
-        body_label = QLabel("&Message:", self)
-        body_label.setBuddy(self.body_edit)
-        form.addRow(to_label, self.recipient)
-        form.addRow(from_label, from_row)
+        form.addRow(buddy("&To:", self.to_edit, self), self.recipient)
+        form.addRow(buddy("&From:", self.from_combo, self), from_row)
         form.addRow(self.template_label, self.template_combo)
-        form.addRow(body_label, self.body_edit)
+        form.addRow(buddy("&Message:", self.body_edit, self), self.body_edit)
         form.addRow("", self.counter)
 
         buttons = QHBoxLayout()
@@ -162,14 +158,10 @@ class ComposePanel(QWidget):
         self.body_edit.textChanged.connect(self._update_counter)
         self.template_combo.activated.connect(self._apply_template)
         self.send_button.clicked.connect(self.send)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.send)
+        here = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        shortcut(self, self.send, "Ctrl+Return", "Ctrl+Enter", context=here)
         self.bulk_button.clicked.connect(self.open_bulk)
-        bulk = QShortcut(QKeySequence("Ctrl+Shift+B"), self)
-        bulk.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        bulk.activated.connect(self.open_bulk)
+        shortcut(self, self.open_bulk, "Ctrl+Shift+B", context=here)
         self.bridge.deliveriesChanged.connect(self._on_deliveries)
         self.bridge.stateChanged.connect(self._on_state)
 
@@ -187,30 +179,15 @@ class ComposePanel(QWidget):
         """Reload recent recipients, senders, and the account's trial rules."""
         self.recipient.recent.setStringList(self.core.reader.recent_recipients())
         self.senders_busy.busy(True)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
-            self.core.senders(),
-            self._on_senders,
-            self._on_load_error,
-        )
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
-            self.core.account_summary(),
-            self._on_account,
-            self._on_load_error,
-        )
+        self.call(self.core.senders(), self._on_senders, self._on_load_error)
+        self.call(self.core.account_summary(), self._on_account, self._on_load_error)
 
     def _on_senders(self, senders: list[Any]) -> None:
         self.senders_busy.busy(False)
         current = self.from_combo.currentData()
         self.from_combo.clear()
-        self.from_combo.addItem("Profile default sender", None)
-        for option in senders:
-            self.from_combo.addItem(option.label, (option.value, option.kind))
+        self.from_combo.addItem(DEFAULT_SENDER, None)
+        add_senders(self.from_combo, senders)
         for i in range(self.from_combo.count()):
             data = self.from_combo.itemData(i)
             if data is not None and current is not None and data[0] == current[0]:
@@ -219,20 +196,13 @@ class ComposePanel(QWidget):
     def _on_load_error(self, exc: BaseException) -> None:
         self.senders_busy.busy(False)
         log.warning("compose could not load account details: %s", exc)
-        self._show_error(exc)
+        show_error(self.error_label, exc)
 
     def _on_account(self, summary: Any) -> None:
-        self._trial = summary is not None and getattr(summary, "type", "") == "Trial"
+        self._trial = is_trial(summary)
         self._show_templates(self.core.trial_templates() if self._trial else ())
         if self._trial:
-            call_for(
-                self,
-                self.bridge,
-                self.runtime,
-                self.core.verified_numbers(),
-                self._on_verified,
-                self._on_load_error,
-            )
+            self.call(self.core.verified_numbers(), self._on_verified, self._on_load_error)
         else:
             self.recipient.set_verified(None)
 
@@ -242,8 +212,7 @@ class ComposePanel(QWidget):
     def _on_state(self, topic: str, state: object) -> None:
         if topic == "core":
             account = getattr(state, "account", None)
-            trial = account is not None and getattr(account, "type", "") == "Trial"
-            if trial != self._trial:
+            if is_trial(account) != self._trial:
                 self._on_account(account)
 
     def _show_templates(self, templates: tuple[TrialTemplate, ...]) -> None:
@@ -289,10 +258,7 @@ class ComposePanel(QWidget):
         self.error_label.hide()
         self.result_label.setText(f"Sending to {format_display(self.recipient.e164)}…")
         set_tone(self.result_label, None)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
+        self.call(
             self.core.send(self.recipient.e164, body, from_=from_, messaging_service_sid=service),
             self._on_sent,
             self._on_send_error,
@@ -316,12 +282,7 @@ class ComposePanel(QWidget):
         self._set_sending(False)
         self.result_label.setText("Not sent.")
         set_tone(self.result_label, "bad")
-        self._show_error(exc)
-
-    def _show_error(self, exc: BaseException) -> None:
-        self.error_label.setText(error_html(exc))
-        set_tone(self.error_label, "bad")
-        self.error_label.show()
+        show_error(self.error_label, exc)
 
     def _on_deliveries(self, records: tuple[DeliveryRecord, ...]) -> None:
         if self.last_sent is None:

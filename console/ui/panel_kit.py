@@ -1,4 +1,4 @@
-"""Small pieces the operator panels share: error text, tone colours, a busy indicator, confirms.
+"""Small pieces the operator panels share: error text, tone colours, calls, a busy indicator.
 
 ``error_html`` turns any failure a service raises (``SendRefused``, ``GatewayError``,
 ``KeyringUnavailable``, …) into what the operator reads: what happened, the catalog's cause and
@@ -13,13 +13,12 @@ import itertools
 import logging
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
-    QComboBox,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.errors import ErrorInfo, explain
-from console.domain.phone import SenderKind
 from console.runtime import Bridge, Runtime
 from console.ui import theme
+
+if TYPE_CHECKING:
+    from console.core import Core
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,16 +53,6 @@ def is_dark() -> bool:
     and would still describe the previous theme.
     """
     return theme.is_dark(QGuiApplication.palette())
-
-
-def chosen_sender(combo: QComboBox) -> tuple[str | None, str | None]:
-    """(From number, Messaging Service SID) of a sender picker whose items carry
-    ``(value, SenderKind)`` data; (None, None) for "the profile's default sender"."""
-    data = combo.currentData()
-    if data is None:
-        return None, None
-    value, kind = data
-    return (None, str(value)) if kind == SenderKind.MESSAGING_SERVICE else (str(value), None)
 
 
 def tone_color(tone: str) -> QColor:
@@ -179,6 +170,34 @@ def call_for(
             log.info("a call of a closed panel failed: %s", exc)
 
     return bridge.call(runtime, coro, result, error)
+
+
+class ServicePanel:
+    """A panel built on the services: it holds ``core``, ``runtime`` and ``bridge``.
+
+    A mixin for widgets (``class InboxPanel(ServicePanel, QWidget)``): :meth:`call` is
+    :func:`call_for` with the panel as the owner.
+    """
+
+    core: Core
+    runtime: Runtime
+    bridge: Bridge
+
+    def call(
+        self,
+        coro: Coroutine[Any, Any, T],
+        on_result: Callable[[T], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> concurrent.futures.Future[T]:
+        """Run one of the core's coroutines on the runtime; the callbacks run on the GUI thread,
+        and not at all once the panel has been destroyed."""
+        assert isinstance(self, QObject), "ServicePanel is a mixin for widgets"
+        return call_for(self, self.bridge, self.runtime, coro, on_result, on_error)
+
+
+def is_trial(account: object) -> bool:
+    """Whether an account summary (None: not known yet) describes a trial account."""
+    return account is not None and getattr(account, "type", "") == "Trial"
 
 
 class BusyIndicator(QProgressBar):
