@@ -12,22 +12,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from console.domain.phone import PhoneNumberError, format_display, normalize
+from console.domain.phone import format_display
 from console.domain.trial import MAX_VERIFIED_CALLER_IDS
 from console.gateway.resources import CallerId, Verification
 from console.runtime import Bridge, Runtime
@@ -36,13 +24,14 @@ from console.ui.models.caller_ids_model import NUMBER, CallerIdsModel
 from console.ui.models.roles import RECORD_ROLE, SORT_ROLE
 from console.ui.panel_kit import (
     BusyIndicator,
-    call_for,
-    compact_rows,
-    error_html,
+    ServicePanel,
+    is_trial,
     set_tone,
     tab_chain,
     wrap_label,
 )
+from console.ui.panel_parts import buddy, error_label, record_table, shortcut, show_error
+from console.ui.trial_verify import CodeBox, VerifyForm
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -50,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class TrialPanel(QWidget):
+class TrialPanel(ServicePanel, QWidget):
     """Verified caller IDs and verification (see module doc)."""
 
     def __init__(
@@ -76,17 +65,14 @@ class TrialPanel(QWidget):
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
         proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView(self)
-        self.table.setModel(proxy)
-        self.table.setAccessibleName("Verified numbers")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(NUMBER, Qt.SortOrder.AscendingOrder)
-        compact_rows(self.table)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = record_table(
+            self,
+            proxy,
+            "Verified numbers",
+            sort_by=(NUMBER, Qt.SortOrder.AscendingOrder),
+            elide=Qt.TextElideMode.ElideMiddle,
+        )
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setMinimumHeight(120)
 
         self.remove_button = QPushButton("&Remove", self)
@@ -100,57 +86,15 @@ class TrialPanel(QWidget):
         row.addWidget(self.refresh_button)
         row.addWidget(self.remove_button)
 
-        self.number_edit = QLineEdit(self)
-        self.number_edit.setPlaceholderText("+14155550100")
-        self.number_edit.setAccessibleName("Number to verify")
-        self.name_edit = QLineEdit(self)
-        self.name_edit.setPlaceholderText("e.g. Support phone (optional)")
-        self.name_edit.setAccessibleName("Name of the number")
-        self.number_hint = wrap_label("", self)
-        self.number_hint.setAccessibleName("Number check")
-        self.verify_button = QPushButton("&Verify a number", self)
-        self.verify_button.setAccessibleName("Verify a number")
-        self.verify_button.setToolTip("Twilio calls the number; the person types the code shown")
-        self.verify_group = QGroupBox("Verify a number", self)
-        form = QFormLayout(self.verify_group)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        number_label = QLabel("&Number:", self.verify_group)
-        number_label.setBuddy(self.number_edit)
-        name_label = QLabel("N&ame:", self.verify_group)
-        name_label.setBuddy(self.name_edit)
-        form.addRow(number_label, self.number_edit)
-        form.addRow("", self.number_hint)
-        form.addRow(name_label, self.name_edit)
-        form.addRow("", self.verify_button)
+        self.verify_group = form = VerifyForm(self)
+        self.number_edit, self.name_edit = form.number_edit, form.name_edit
+        self.number_hint, self.verify_button = form.number_hint, form.verify_button
+        self.code_group = code = CodeBox(self)
+        self.instruction, self.code_edit = code.instruction, code.code_edit
+        self.copy_button = code.copy_button
+        self.error_label = error_label("Error", self)
 
-        self.code_group = QGroupBox("Verification code", self)
-        self.instruction = wrap_label("", self.code_group)
-        self.instruction.setAccessibleName("Verification instruction")
-        self.code_edit = QLineEdit(self.code_group)
-        self.code_edit.setReadOnly(True)
-        self.code_edit.setAccessibleName("Verification code")
-        self.code_edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSize(28)
-        font.setBold(True)
-        font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 6)
-        self.code_edit.setFont(font)
-        self.copy_button = QPushButton("&Copy code", self.code_group)
-        self.copy_button.setAccessibleName("Copy verification code")
-        code_row = QHBoxLayout()
-        code_row.addWidget(self.code_edit, 1)
-        code_row.addWidget(self.copy_button)
-        code_box = QVBoxLayout(self.code_group)
-        code_box.addWidget(self.instruction)
-        code_box.addLayout(code_row)
-        self.code_group.hide()
-
-        self.error_label = wrap_label("", self, rich=True)
-        self.error_label.setAccessibleName("Error")
-        self.error_label.hide()
-
-        title = QLabel("&Verified numbers", self)
-        title.setBuddy(self.table)
+        title = buddy("&Verified numbers", self.table, self)
         root = QVBoxLayout(self)
         root.addWidget(self.account_label)
         root.addWidget(title)
@@ -176,31 +120,21 @@ class TrialPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.remove_button.clicked.connect(self.remove_selected)
         self.verify_button.clicked.connect(self.verify)
-        self.copy_button.clicked.connect(self.copy_code)
         self.number_edit.textChanged.connect(self._update)
         self.number_edit.returnPressed.connect(self.verify)
         self.name_edit.returnPressed.connect(self.verify)
         self.table.selectionModel().selectionChanged.connect(self._update)
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
-        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.activated.connect(self.remove_selected)
+        shortcut(self.table, self.remove_selected, QKeySequence.StandardKey.Delete)
         self.bridge.stateChanged.connect(self._on_state)
 
     # -- loading -------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload the account type and, on a trial account, the verified numbers."""
         self._set_busy(True)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
-            self.core.account_summary(),
-            self._on_account,
-            self._on_error,
-        )
+        self.call(self.core.account_summary(), self._on_account, self._on_error)
 
     def _on_account(self, summary: Any) -> None:
-        self.trial = summary is not None and getattr(summary, "type", "") == "Trial"
+        self.trial = is_trial(summary)
         if self.trial:
             name = getattr(summary, "friendly_name", "") or "This account"
             self.account_label.setText(
@@ -208,14 +142,7 @@ class TrialPanel(QWidget):
                 f"{MAX_VERIFIED_CALLER_IDS} (shared with Voice), and only Twilio's templates."
             )
             set_tone(self.account_label, None)
-            call_for(
-                self,
-                self.bridge,
-                self.runtime,
-                self.core.verified_numbers(),
-                self._on_numbers,
-                self._on_error,
-            )
+            self.call(self.core.verified_numbers(), self._on_numbers, self._on_error)
         else:
             self._set_busy(False)
             self.model.set_caller_ids([])
@@ -237,15 +164,12 @@ class TrialPanel(QWidget):
         if topic != "core":
             return
         account = getattr(state, "account", None)
-        trial = account is not None and getattr(account, "type", "") == "Trial"
-        if account is not None and trial != self.trial:
+        if account is not None and is_trial(account) != self.trial:
             self.refresh()
 
     def _on_error(self, exc: BaseException) -> None:
         self._set_busy(False)
-        self.error_label.setText(error_html(exc))
-        set_tone(self.error_label, "bad")
-        self.error_label.show()
+        show_error(self.error_label, exc)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -261,24 +185,7 @@ class TrialPanel(QWidget):
         self._update()
 
     def _number(self) -> str | None:
-        text = self.number_edit.text()
-        self.number_hint.setVisible(bool(text.strip()))
-        if not text.strip():
-            self.number_hint.setText("")
-            return None
-        try:
-            number = normalize(text, self.core.settings.default_region)
-        except PhoneNumberError as exc:
-            self.number_hint.setText(exc.reason)
-            set_tone(self.number_hint, "bad")
-            return None
-        if number in self.model.numbers():
-            self.number_hint.setText(f"{format_display(number)} is already verified.")
-            set_tone(self.number_hint, "warn")
-            return None
-        self.number_hint.setText(f"✓ {format_display(number)}")
-        set_tone(self.number_hint, "good")
-        return number
+        return self.verify_group.number(self.core.settings.default_region, self.model.numbers())
 
     def _update(self) -> None:
         trial = bool(self.trial)
@@ -307,10 +214,7 @@ class TrialPanel(QWidget):
         if number is None or not self.verify_button.isEnabled():
             return
         self._set_busy(True)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
+        self.call(
             self.core.verify(number, self.name_edit.text().strip()),
             self._on_verification,
             self._on_error,
@@ -319,21 +223,10 @@ class TrialPanel(QWidget):
     def _on_verification(self, verification: Verification) -> None:
         self._set_busy(False)
         self.verification = verification
-        shown = format_display(verification.phone_number)
-        self.instruction.setText(
-            f"Twilio is calling {shown} now: type this code on the phone. The number appears "
-            "in the list once the call is completed (press Refresh)."
-        )
-        self.code_edit.setText(verification.validation_code)
-        self.code_group.show()
+        self.code_group.show_code(verification)
         self.number_edit.clear()
         self.name_edit.clear()
         self.copy_button.setFocus()
-
-    def copy_code(self) -> None:
-        """Put the verification code on the clipboard."""
-        if self.code_edit.text():
-            QGuiApplication.clipboard().setText(self.code_edit.text())
 
     def remove_selected(self) -> None:
         """Remove the selected verified number after a confirmation."""
@@ -353,10 +246,7 @@ class TrialPanel(QWidget):
         ):
             return
         self._set_busy(True)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
+        self.call(
             self.core.remove_verified(caller.sid),
             lambda _none: self.refresh(),
             self._on_error,
