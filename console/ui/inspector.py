@@ -14,23 +14,16 @@ import html
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    QEvent,
-    QItemSelection,
-    Qt,
-)
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelection, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -54,7 +47,7 @@ from console.ui.models.requests_model import (
 from console.ui.models.roles import RECORD_ROLE
 from console.ui.panel_kit import (
     BusyIndicator,
-    call_for,
+    ServicePanel,
     compact_rows,
     error_text,
     set_tone,
@@ -62,6 +55,7 @@ from console.ui.panel_kit import (
     tone_color,
     wrap_label,
 )
+from console.ui.panel_parts import buddy, empty_state, record_table, shortcut
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -74,7 +68,7 @@ EMPTY_TEXT = (
 )
 
 
-class InspectorPanel(QWidget):
+class InspectorPanel(ServicePanel, QWidget):
     """Webhook requests and their details (see module doc)."""
 
     def __init__(
@@ -99,28 +93,16 @@ class InspectorPanel(QWidget):
         self.filter_edit.setAccessibleName("Filter requests")
         self.failures_box = QCheckBox("Only &failures", self)
         self.failures_box.setAccessibleName("Show only failed requests")
-        filter_label = QLabel("Fil&ter:", self)
-        filter_label.setBuddy(self.filter_edit)
         bar = QHBoxLayout()
-        bar.addWidget(filter_label)
+        bar.addWidget(buddy("Fil&ter:", self.filter_edit, self))
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(self.failures_box)
 
-        self.table = QTableView(self)
-        self.table.setModel(self.proxy)
-        self.table.setAccessibleName("Webhook requests")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(TIME, Qt.SortOrder.DescendingOrder)
-        compact_rows(self.table)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(DIAGNOSIS, QHeaderView.ResizeMode.Stretch)
-        self.empty_label = wrap_label(EMPTY_TEXT, self)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setAccessibleName("No requests")
+        newest_first = (TIME, Qt.SortOrder.DescendingOrder)
+        self.table = record_table(
+            self, self.proxy, "Webhook requests", sort_by=newest_first, stretch=DIAGNOSIS
+        )
+        self.empty_label = empty_state(EMPTY_TEXT, "No requests", self.table, self.model, self)
 
         self.summary = QTextBrowser(self)
         self.summary.setAccessibleName("Request summary")
@@ -196,22 +178,14 @@ class InspectorPanel(QWidget):
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.failures_box.toggled.connect(self.proxy.set_failures_only)
         self.replay_button.clicked.connect(self.replay)
-        shortcut = QShortcut(QKeySequence("Ctrl+R"), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.replay)
+        here = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        shortcut(self, self.replay, "Ctrl+R", context=here)
         self.bridge.requestsAdded.connect(self._on_requests)
-        self.model.rowsInserted.connect(self._update_empty)
-        self.model.modelReset.connect(self._update_empty)
 
     # -- data ----------------------------------------------------------------------------------
     def reload(self) -> None:
         """Load the newest requests from the store."""
         self.model.set_records(self.core.reader.requests(limit=500))
-
-    def _update_empty(self) -> None:
-        empty = self.model.rowCount() == 0
-        self.empty_label.setVisible(empty)
-        self.table.setVisible(not empty)
 
     def _on_requests(self, records: tuple[WebhookRequestRecord, ...]) -> None:
         self.model.add_records(records)
@@ -296,10 +270,7 @@ class InspectorPanel(QWidget):
         self.replay_busy.busy(True)
         self.replay_label.setText(f"Replaying request #{record.id}…")
         set_tone(self.replay_label, None)
-        call_for(
-            self,
-            self.bridge,
-            self.runtime,
+        self.call(
             self.core.replay(record.id),
             lambda status: self._on_replayed(record, status),
             self._on_replay_error,
