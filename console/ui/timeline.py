@@ -33,6 +33,7 @@ from console.runtime import Bridge
 from console.store.queries import Reader
 from console.ui.models.delivery_columns import display_number, local_time
 from console.ui.models.timeline_model import SOURCE_LABELS, EventColumn, TimelineModel, event_time
+from console.ui.panel_kit import wrap_label
 from console.ui.widgets.status_delegate import StatusBadgeDelegate
 from console.ui.widgets.status_style import is_failure, style
 
@@ -101,11 +102,8 @@ class TimelinePanel(QWidget):
         self.summary.setAccessibleName("Selected delivery")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setWordWrap(True)
-        self.explanation = QLabel(self)
+        self.explanation = wrap_label("", self, rich=True)
         self.explanation.setAccessibleName("Why the message failed")
-        self.explanation.setWordWrap(True)
-        self.explanation.setOpenExternalLinks(True)
-        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.explanation.setFrameShape(QFrame.Shape.StyledPanel)
         self.explanation.setObjectName("failureExplanation")
 
@@ -124,13 +122,10 @@ class TimelinePanel(QWidget):
         header.setSectionResizeMode(EventColumn.ERROR, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
 
-        self.detail = QLabel(self)
+        self.detail = wrap_label("", self, rich=True)
         self.detail.setAccessibleName("Selected event")
-        self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail.setMinimumWidth(200)
-        self.detail.setOpenExternalLinks(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.payload = QPlainTextEdit(self)
         self.payload.setAccessibleName("Raw payload")
         self.payload.setReadOnly(True)
