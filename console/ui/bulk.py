@@ -11,7 +11,6 @@ sent).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +47,6 @@ from console.ui.panel_parts import (
 
 if TYPE_CHECKING:
     from console.core import Core
-
-log = logging.getLogger(__name__)
 
 
 class BulkSendDialog(ServicePanel, QDialog):

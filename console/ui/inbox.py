@@ -10,7 +10,6 @@ Everything stays live through the bridge's ``inboundAdded``, ``optOutsChanged`` 
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QSortFilterProxyModel, Qt
@@ -29,8 +28,6 @@ from console.ui.panel_parts import buddy, empty_state, record_table, shortcut, s
 
 if TYPE_CHECKING:
     from console.core import Core
-
-log = logging.getLogger(__name__)
 
 EMPTY_TEXT = (
     "No messages received yet. When someone texts one of your numbers, or replies to a "

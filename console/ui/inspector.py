@@ -11,7 +11,6 @@ new status; the replayed request appears in the table like any other.
 from __future__ import annotations
 
 import html
-import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelection, Qt
@@ -59,8 +58,6 @@ from console.ui.panel_parts import buddy, empty_state, record_table, shortcut
 
 if TYPE_CHECKING:
     from console.core import Core
-
-log = logging.getLogger(__name__)
 
 EMPTY_TEXT = (
     "No webhook requests yet. Every status callback and inbound message the local server "

@@ -8,7 +8,6 @@ the panel explains that verification is not needed and its controls are disabled
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
@@ -35,8 +34,6 @@ from console.ui.trial_verify import CodeBox, VerifyForm
 
 if TYPE_CHECKING:
     from console.core import Core
-
-log = logging.getLogger(__name__)
 
 
 class TrialPanel(ServicePanel, QWidget):
