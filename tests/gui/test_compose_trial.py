@@ -21,12 +21,18 @@ def trial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoConso
     yield from trial_console(tmp_path, monkeypatch)
 
 
-def test_trial_compose_offers_templates_and_checks_verification(
-    qtbot: QtBot, trial: DemoConsole
-) -> None:
+def make_panel(qtbot: QtBot, trial: DemoConsole) -> ComposePanel:
+    """A compose panel once the trial account's templates have arrived."""
     panel = ComposePanel(trial.core, trial.runtime, trial.bridge)
     qtbot.addWidget(panel)
     qtbot.waitUntil(lambda: panel.template_combo.count() > 1, timeout=TIMEOUT_MS)
+    return panel
+
+
+def test_trial_compose_offers_templates_and_checks_verification(
+    qtbot: QtBot, trial: DemoConsole
+) -> None:
+    panel = make_panel(qtbot, trial)
     assert not panel.template_combo.isHidden()
     assert not panel.trial_note.isHidden()
     assert "572006" in panel.trial_note.text()
@@ -53,9 +59,7 @@ def test_trial_compose_offers_templates_and_checks_verification(
 def test_trial_refuses_an_unverified_recipient_with_the_reason(
     qtbot: QtBot, trial: DemoConsole
 ) -> None:
-    panel = ComposePanel(trial.core, trial.runtime, trial.bridge)
-    qtbot.addWidget(panel)
-    qtbot.waitUntil(lambda: panel.template_combo.count() > 1, timeout=TIMEOUT_MS)
+    panel = make_panel(qtbot, trial)
     panel.to_edit.setText("+14155550199")
     panel.body_edit.setPlainText(templates()[0].body)
     panel.send_button.click()
