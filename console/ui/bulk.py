@@ -37,13 +37,7 @@ from console.ui.compose_fields import counter_text
 from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import parse_recipients
 from console.ui.panel_kit import BusyIndicator, ServicePanel, tab_chain, wrap_label
-from console.ui.panel_parts import (
-    add_senders,
-    chosen_sender,
-    error_label,
-    record_table,
-    show_error,
-)
+from console.ui.panel_parts import add_senders, chosen_sender, error_label, record_table, show_error
 
 if TYPE_CHECKING:
     from console.core import Core
