@@ -107,6 +107,7 @@ class BulkJob:
         *,
         total: int,
         refusals: Sequence[Refusal],
+        indexes: Sequence[int] | None = None,
         pacer: Callable[[DeliveryRecord], Pacer],
         deliver: Deliver,
         withdraw: Withdraw,
@@ -118,6 +119,11 @@ class BulkJob:
         self.id = job_id
         self.total = total
         self.refusals = tuple(refusals)
+        # delivery id -> the input row it was recorded for (``indexes`` runs along ``records``)
+        positions = range(len(records)) if indexes is None else indexes
+        self.index_of: dict[int, int] = {
+            rec.id: index for rec, index in zip(records, positions, strict=True)
+        }
         self._deliver = deliver
         self._withdraw = withdraw
         self._listener = on_progress

@@ -197,7 +197,8 @@ class Sender:
         checked, refusals = await self.check_bulk(items)
         news = [replace(new, batch_id=batch) for _, new in checked]
         records = await self._writer.add_deliveries(news) if news else []
-        return self._start_job(batch, records, refusals, len(items), on_progress)
+        indexes = [index for index, _ in checked]
+        return self._start_job(batch, records, refusals, len(items), on_progress, indexes)
 
     def _start_job(
         self,
@@ -206,6 +207,7 @@ class Sender:
         refusals: list[Refusal],
         total: int,
         on_progress: ProgressListener | None,
+        indexes: Sequence[int] | None = None,
     ) -> BulkJob:
         self._active.update(r.id for r in records)
         job = BulkJob(
@@ -213,6 +215,7 @@ class Sender:
             records,
             total=total,
             refusals=refusals,
+            indexes=indexes,
             pacer=lambda rec: self.pacer(_sender_key(rec)),
             deliver=self._deliver_in_job,
             withdraw=self._withdraw,

@@ -79,7 +79,8 @@ class BulkRun(QObject):
         super().__init__(parent)
         self.job, self.rows, self.model = job, rows, model
         self.runtime, self.bridge = runtime, bridge
-        self.by_delivery: dict[int, int] = {}  # delivery id -> model row
+        # delivery id -> model row: the job says which input row each delivery was recorded for
+        self.by_delivery = {d: rows[index] for d, index in job.index_of.items()}
         self.progress = job.progress()
         for r in job.refusals:
             model.update(rows[r.index], outcome="refused", problem=r.reason)
@@ -105,22 +106,7 @@ class BulkRun(QObject):
         call_for(owner, self.bridge, self.runtime, self.job.cancel(), None, on_error)
 
     def _on_deliveries(self, records: tuple[DeliveryRecord, ...]) -> None:
-        mine = sorted((r for r in records if r.batch_id == self.job.id), key=lambda r: r.id)
-        for rec in mine:
+        for rec in records:
             row = self.by_delivery.get(rec.id)
-            if row is None:
-                row = self._match(rec)
-                if row is None:
-                    continue
-                self.by_delivery[rec.id] = row
-            self.model.update(row, outcome=outcome(rec))
-
-    def _match(self, rec: DeliveryRecord) -> int | None:
-        """The first row not yet matched with this recipient and body (rows are in order)."""
-        taken = set(self.by_delivery.values())
-        for row in self.rows:
-            e = self.model.entry(row)
-            free = row not in taken and e.outcome != "refused"
-            if free and e.to == rec.to and e.body == rec.body:
-                return row
-        return None
+            if row is not None:
+                self.model.update(row, outcome=outcome(rec))

@@ -170,6 +170,22 @@ async def test_a_429_storm_is_retried_without_duplicates(rig: Rig) -> None:
     assert sids == {m.sid for m in rig.outbound()}
 
 
+async def test_a_bulk_job_says_which_input_row_each_delivery_belongs_to(rig: Rig) -> None:
+    items = [
+        Outgoing("+14155551501", "same text", FROM),
+        Outgoing("not a number", "refused", FROM),
+        Outgoing("+14155551501", "same text", FROM),  # a duplicate row is a row of its own
+        Outgoing("+14155551502", "other", FROM),
+    ]
+    job = await rig.sender(pacing=Pacing(long_code=200.0)).send_bulk(items)
+    await asyncio.wait_for(job.wait(), 30)
+    assert sorted(job.index_of.values()) == [0, 2, 3]
+    assert [r.index for r in job.refusals] == [1]
+    for delivery_id, index in job.index_of.items():
+        rec = rig.reader.delivery(delivery_id)
+        assert rec is not None and (rec.to, rec.body) == (items[index].to, items[index].body)
+
+
 async def test_a_create_that_times_out_after_twilio_accepted_it_is_adopted_not_resent(
     writer: Writer, reader: Reader
 ) -> None:
