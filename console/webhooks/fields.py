@@ -60,6 +60,14 @@ def _identifier(params: Mapping[str, str], label: str, *names: str, limit: int) 
     return value
 
 
+def _bounded(params: Mapping[str, str], name: str, *, limit: int = MAX_SID) -> str:
+    """An optional text field ("" when absent) that must fit its column (numbers, SIDs)."""
+    value = _text(params, name)
+    if len(value) > limit:
+        raise BadCallback(f"{name} is not a plausible value ({len(value)} characters)")
+    return value
+
+
 def _int(value: str) -> int | None:
     value = value.strip()
     if value.isascii() and value.isdigit() and len(value) <= 9:
@@ -82,10 +90,10 @@ def status_event(
         payload=payload_json(params),
         signature=verdict,
         received_at=received_at,
-        to=_text(params, "To") or None,
-        from_=_text(params, "From") or None,
-        messaging_service_sid=_text(params, "MessagingServiceSid") or None,
-        account_sid=_text(params, "AccountSid") or None,
+        to=_bounded(params, "To") or None,
+        from_=_bounded(params, "From") or None,
+        messaging_service_sid=_bounded(params, "MessagingServiceSid") or None,
+        account_sid=_bounded(params, "AccountSid") or None,
         segments=_int(params.get("NumSegments", "")),
     )
 
@@ -105,10 +113,10 @@ def inbound_message(
     message = InboundIn(
         message_sid=sid,
         from_=sender,
-        to=_text(params, "To"),
+        to=_bounded(params, "To"),
         body=body,
-        account_sid=_text(params, "AccountSid") or None,
-        messaging_service_sid=_text(params, "MessagingServiceSid") or None,
+        account_sid=_bounded(params, "AccountSid") or None,
+        messaging_service_sid=_bounded(params, "MessagingServiceSid") or None,
         num_media=num_media,
         media_urls=media,
         num_segments=_int(params.get("NumSegments", "")),

@@ -180,9 +180,13 @@ async def test_bad_signed_values_are_400_not_500(twilio: TwilioLike, reader: Rea
         {"MessageSid": "S" * 65, "MessageStatus": "sent"},
         {"MessageSid": "SMok", "MessageStatus": "s" * 33},
         {"MessageSid": "SM\x00", "MessageStatus": "sent"},
+        {"MessageSid": "SMlong", "MessageStatus": "sent", "To": "+1" * 40},  # columns hold 64
+        {"MessageSid": "SMlong", "MessageStatus": "sent", "AccountSid": "AC" + "0" * 70},
     ]
     for params in cases:
         assert (await twilio.post(STATUS_PATH, params)).status == 400
+    inbound = {"MessageSid": "SMin", "From": "+14155550100", "To": "x" * 65, "Body": "hi"}
+    assert (await twilio.post(INBOUND_PATH, inbound)).status == 400
     odd = {"MessageSid": "SModd", "MessageStatus": "Sent", "ErrorCode": "x1", "NumSegments": "-"}
     assert (await twilio.post(STATUS_PATH, odd)).status == 200
     delivery = reader.delivery_by_sid("SModd")
