@@ -34,18 +34,18 @@ DELIVERIES = Base.metadata.tables[Delivery.__tablename__]
 EVENTS = Base.metadata.tables[DeliveryEvent.__tablename__]
 REQUESTS = Base.metadata.tables[WebhookRequest.__tablename__]
 
-# RETURNING's row order is not promised, but the ids themselves are assigned in VALUES order
-# (SQLite rowids, PostgreSQL sequences), so the sorted ids line up with the rows as given.
-_INSERT_DELIVERY = insert(DELIVERIES).returning(DELIVERIES.c.id)
-_INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
-_INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id)
+# RETURNING's row order is not promised by SQL; SQLAlchemy's sort_by_parameter_order makes the
+# ids come back in the order of the rows given (it correlates them, on every backend).
+_INSERT_DELIVERY = insert(DELIVERIES).returning(DELIVERIES.c.id, sort_by_parameter_order=True)
+_INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_REQUEST = insert(REQUESTS).returning(REQUESTS.c.id, sort_by_parameter_order=True)
 SELECT_DELIVERY = select(DELIVERIES)
 CHUNK = 500  # ids per IN (...) list
 
 
 def insert_ids(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` in one go and return their ids in the order of ``rows``."""
-    return sorted(conn.execute(stmt, rows).scalars().all())
+    return list(conn.execute(stmt, rows).scalars().all())
 
 
 @dataclass(slots=True, eq=False)
