@@ -26,7 +26,7 @@ from console.domain.model import (
     WebhookRequestIn,
     WebhookRequestRecord,
 )
-from console.store import batch, ops
+from console.store import ops
 from console.store.queries import Reader
 from console.store.writer import Writer
 
@@ -86,15 +86,13 @@ async def test_a_failing_batch_leaves_no_status_update_behind(
     writer: Writer, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await accepted(writer, "SMA")  # its next callback is an UPDATE, the batch's first write
-    real = batch.write_events
 
     def failing(*args: Any) -> None:
         raise OSError("disk I/O error")
 
-    monkeypatch.setattr(batch, "write_events", failing)
+    monkeypatch.setattr("console.store.batch.write_events", failing)  # after the UPDATE
     with pytest.raises(OSError, match="disk I/O"):
         await writer.record_event(cb("SMA", "delivered"))
-    monkeypatch.setattr(batch, "write_events", real)
     with database(db_url) as db:
         assert db.execute("SELECT status FROM deliveries").fetchall() == [("pending",)]
         assert db.execute("SELECT count(*) FROM delivery_events").fetchone() == (0,)
