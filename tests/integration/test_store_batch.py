@@ -9,7 +9,6 @@ changes must not leak into its neighbours' results, and request-log retention.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -21,40 +20,18 @@ from console.domain.model import (
     NewDelivery,
     SendState,
     StoreChange,
-    Verdict,
-    WebhookRequestIn,
 )
 from console.store import ops
 from console.store.batch import Touched
 from console.store.queries import Reader
 from console.store.writer import Writer
+from tests.integration.store_support import cb, logged
 
 
 @pytest.fixture
 def db_url(any_db_url: str) -> str:
     """Every test here runs on SQLite and, with SMS_CONSOLE_TEST_PG set, on PostgreSQL."""
     return any_db_url
-
-
-def cb(sid: str, status: str, **kw: Any) -> EventIn:
-    return EventIn(source=EventSource.CALLBACK, status=status, message_sid=sid, **kw)
-
-
-def logged(n: int) -> WebhookRequestIn:
-    return WebhookRequestIn(
-        method="POST",
-        path="/webhooks/twilio/status",
-        query="",
-        headers=(("Content-Type", "application/x-www-form-urlencoded"), ("X-Note", f"n{n}")),
-        body=f"MessageSid=SM{n}",
-        remote="127.0.0.1",
-        status_code=200,
-        verdict=Verdict.VALID,
-        diagnosis=None,
-        checked_url="https://example.test/webhooks/twilio/status",
-        response_body="",
-        duration_ms=1.0,
-    )
 
 
 def same_as_stored(record: DeliveryRecord | None, reader: Reader) -> bool:

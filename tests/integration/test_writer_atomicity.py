@@ -17,39 +17,16 @@ import pytest
 from sqlalchemy import CursorResult, create_engine, text
 
 from console.domain.model import (
-    EventIn,
-    EventSource,
     InboundIn,
     NewDelivery,
     SendState,
     StoreChange,
-    WebhookRequestIn,
     WebhookRequestRecord,
 )
 from console.store import ops
 from console.store.queries import Reader
 from console.store.writer import Writer
-
-
-def cb(sid: str, status: str, **kw: Any) -> EventIn:
-    return EventIn(source=EventSource.CALLBACK, status=status, message_sid=sid, **kw)
-
-
-def logged(n: int) -> WebhookRequestIn:
-    return WebhookRequestIn(
-        method="POST",
-        path="/webhooks/twilio/status",
-        query="",
-        headers=(),
-        body=f"n={n}",
-        remote=None,
-        status_code=200,
-        verdict=None,
-        diagnosis=None,
-        checked_url=None,
-        response_body="",
-        duration_ms=1.0,
-    )
+from tests.integration.store_support import cb, logged
 
 
 @pytest.fixture
