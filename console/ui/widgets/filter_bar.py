@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QToolButton,
+    QPushButton,
     QWidget,
 )
 
@@ -52,8 +52,9 @@ class FilterBar(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)
 
-        self.status_button = QToolButton(self)
-        self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # a push button with a menu: its arrow gets room of its own (a tool button's drew over
+        # the text)
+        self.status_button = QPushButton(self)
         self.status_button.setAccessibleName("Status filter")
         self.status_button.setToolTip("Show only some statuses")
         self.status_menu = QMenu(self.status_button)
