@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from console.cli import build_parser, run_command, settings_from_args
+from console.cli import parse_args, quiet_on_closed_pipe, run_command, settings_from_args
 from console.settings import configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sms-console`` and ``python main.py``."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings)
     if args.command:
@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from console.selftest import run_self_test
 
-        return int(run_self_test(settings))
+        return quiet_on_closed_pipe(lambda: int(run_self_test(settings)))
     from console.ui.launch import run_gui
 
     return int(run_gui(settings))

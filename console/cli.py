@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -19,7 +21,13 @@ from typing import Any
 from console import __version__
 from console.settings import Settings, default_data_dir
 
+log = logging.getLogger(__name__)
+
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+# A reader that went away (``sms-console export | head``): the status of a process killed by
+# SIGPIPE, which is what shells and `set -o pipefail` expect from the writer of a pipe.
+EXIT_BROKEN_PIPE = 128 + 13
 
 # subcommand -> "module:function" (imported lazily so `segments` does not pay for Qt or aiohttp)
 HANDLERS: dict[str, str] = {
@@ -162,19 +170,72 @@ def fail(args: argparse.Namespace, reason: str, code: int = 1) -> int:
     return code
 
 
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's final flush cannot fail.
+
+    Python's documented recipe for a closed pipe (library/signal.html, "Note on SIGPIPE").
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. captured in-process)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  # lives until exit
+    finally:
+        os.close(devnull)
+
+
+def quiet_on_closed_pipe(body: Callable[[], int]) -> int:
+    """Run ``body`` and flush standard output; a reader that went away ends it quietly.
+
+    Returns ``body``'s status, or :data:`EXIT_BROKEN_PIPE` (no traceback) when standard output
+    is a pipe whose reader has closed. ``SystemExit`` (argparse's ``--help``) passes through
+    once its output is flushed.
+    """
+    try:
+        try:
+            code = body()
+        except SystemExit:
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        log.debug("standard output was closed by its reader; stopping")
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; ``--help`` into a closed pipe exits quietly."""
+    result: list[argparse.Namespace] = []
+
+    def parse() -> int:
+        result.append(build_parser().parse_args(argv))
+        return 0
+
+    code = quiet_on_closed_pipe(parse)
+    if not result:
+        raise SystemExit(code)
+    return result[0]
+
+
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Dispatch to the subcommand's handler."""
+    """Dispatch to the subcommand's handler (a closed standard output ends it quietly)."""
     module_name, func_name = HANDLERS[args.command].split(":")
     handler: Handler = getattr(importlib.import_module(module_name), func_name)
-    try:
-        return handler(args, settings)
-    except CommandError as exc:
-        return fail(args, str(exc))
-    except KeyboardInterrupt:
-        return 130
+
+    def call() -> int:
+        try:
+            return handler(args, settings)
+        except CommandError as exc:
+            return fail(args, str(exc))
+        except KeyboardInterrupt:
+            return 130
+
+    return quiet_on_closed_pipe(call)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse and run a subcommand (the GUI path is in :mod:`console.app`)."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     return run_command(args, settings_from_args(args))
