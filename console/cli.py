@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from console import __version__
+from console.domain.status import Status
 from console.settings import Settings, default_data_dir
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,24 @@ class CommandError(Exception):
     """A subcommand failed for a reason the user can act on (printed as one line)."""
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+STATUSES = tuple(s.value for s in Status)
+EXPORT_FORMATS = ("csv", "jsonl")
+
+
+def port_number(value: str) -> int:
+    """An ``argparse`` type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a port: give a whole number from 0 to 65535 (0: any free port)"
+        )
+    return port
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     d: Any = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
@@ -53,7 +72,9 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--data-dir",
         type=Path,
         default=d,
-        help="all state: DB, settings, logs (env SMS_CONSOLE_HOME)",
+        metavar="DIR",
+        help="all state: DB, settings, logs (default: $SMS_CONSOLE_HOME, else the per-user "
+        "data folder of the platform)",
     )
     g.add_argument(
         "--demo",
@@ -61,21 +82,45 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=argparse.SUPPRESS if suppress else False,
         help="use the built-in Twilio simulator instead of a real account",
     )
-    g.add_argument("--port", type=int, default=d, help="webhook server port (default 8080)")
-    g.add_argument("--public-url", default=d, help="fixed public base URL (disables the tunnel)")
+    g.add_argument(
+        "--port",
+        type=port_number,
+        default=d,
+        help="webhook server port, 0 for any free one (default: 8080, or the settings file's)",
+    )
+    g.add_argument(
+        "--public-url",
+        default=d,
+        metavar="URL",
+        help="fixed public base URL; disables the tunnel (default: none, start ngrok)",
+    )
     g.add_argument(
         "--no-tunnel",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
         help="do not start ngrok",
     )
-    g.add_argument("--ngrok-path", default=d, help="an ngrok binary you already have")
+    g.add_argument(
+        "--ngrok-path",
+        default=d,
+        metavar="PATH",
+        help="an ngrok binary you already have (default: pyngrok's own, fetched once)",
+    )
     g.add_argument(
         "--api-base-url",
         default=d,
-        help="where Twilio's REST API lives (regional edge, proxy, simulator)",
+        metavar="URL",
+        help="where Twilio's REST API lives: regional edge, proxy, simulator "
+        "(default: Twilio itself)",
     )
-    g.add_argument("--log-level", default=d, help="DEBUG, INFO, WARNING (file log level)")
+    g.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=d,
+        metavar="LEVEL",
+        help=f"level of the log file, one of {', '.join(LOG_LEVELS)} (default: INFO)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,32 +143,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", required=True, help="recipient, E.164 (+14155550100) or national")
     p.add_argument("--body", required=True, help="message text")
     sender = p.add_mutually_exclusive_group()
-    sender.add_argument("--from", dest="from_", help="sender number")
+    sender.add_argument(
+        "--from", dest="from_", help="sender number (default: the profile's sender)"
+    )
     sender.add_argument("--messaging-service", help="Messaging Service SID (MG…)")
     p.add_argument(
         "--wait",
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="wait up to SECONDS for a final status",
+        help="wait up to SECONDS for a final status (default: 0, do not wait)",
     )
 
     sub.add_parser("serve", parents=[common], help="run the webhook server (and tunnel) only")
     sub.add_parser("doctor", parents=[common], help="run the setup checklist")
 
     p = sub.add_parser("export", parents=[common], help="export deliveries with their events")
-    p.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
-    p.add_argument("--out", type=Path, help="output file (default: standard output)")
-    p.add_argument("--status", action="append", default=[], help="only this status (repeatable)")
+    p.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="jsonl",
+        help="JSON Lines (one delivery per line) or CSV (default: jsonl)",
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="FILE", help="output file (default: standard output)"
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        type=str.lower,
+        choices=STATUSES,
+        default=[],
+        metavar="STATUS",
+        help=f"only deliveries in this status, repeatable; one of {', '.join(STATUSES)} "
+        "(default: every status)",
+    )
 
     sub.add_parser("numbers", parents=[common], help="list verified caller IDs and owned numbers")
     p = sub.add_parser("verify", parents=[common], help="start verifying a caller ID")
     p.add_argument("number", help="the number to verify")
-    p.add_argument("--name", default="", help="friendly name")
+    p.add_argument("--name", default="", help="friendly name (default: none)")
 
-    p = sub.add_parser("simulator", parents=[common], help="run the offline Twilio on a port")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--scenario", type=Path, help="scenario JSON file")
+    p = sub.add_parser(
+        "simulator",
+        parents=[common],
+        help="run the offline Twilio on a port",
+        description="Run the offline Twilio simulator on --port (default: the webhook "
+        "server's port + 1, so 8081) until interrupted, for other tools to point at.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help="scenario JSON file: outcomes, latency, replies (default: the demo scenario; "
+        "format in console/simulator/scenario_json.py)",
+    )
 
     p = sub.add_parser("segments", parents=[common], help="encoding and segment count of a text")
     p.add_argument("text", help="the message text")
