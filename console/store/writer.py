@@ -41,9 +41,10 @@ from console.domain.model import (
 from console.store import ops, rawsql
 from console.store.batch import Touched, recover
 from console.store.batch import prefetch as batch_prefetch
-from console.store.db import make_writer_engine
+from console.store.db import make_writer_engine, sqlite_file
 from console.store.pending import DeliveryRow, PendingRequest
 from console.store.records import inbound_record, opt_out_record
+from console.store.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class Writer:
         """``fast_sql=False`` keeps every write on SQLAlchemy Core (what non-SQLite databases
         use); tests compare the two paths."""
         self._engine = make_writer_engine(url)
+        file = sqlite_file(url)
+        self._lock = WriterLock(file) if file is not None else None
         self._fast = rawsql.for_dialect(self._engine.dialect) if fast_sql else None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
@@ -112,7 +115,13 @@ class Writer:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the commit loop on the running event loop."""
+        """Start the commit loop on the running event loop.
+
+        Raises :class:`~console.store.writer_lock.DatabaseInUse` when another process writes to
+        the same SQLite file.
+        """
+        if self._lock is not None:
+            self._lock.acquire()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
 
     async def close(self) -> None:
@@ -251,6 +260,8 @@ class Writer:
             self._discard()
         finally:
             self._engine.dispose()
+            if self._lock is not None:
+                self._lock.release()
 
     def _apply(self, batch: list[_Job]) -> tuple[list[Any], StoreChange]:
         """Run a batch in one transaction; on a failing op, redo the batch op by op.
