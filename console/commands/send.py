@@ -6,6 +6,8 @@ The sender is ``--from`` / ``--messaging-service``, else the profile's Messaging
 its From number. The status callback is ``--public-url`` + ``/webhooks/twilio/status`` when a
 public URL is set; otherwise Twilio sends no callbacks and ``--wait`` polls the message.
 
+With ``--wait`` the report says how long the message took to reach its final status.
+
 Exit status: 0 accepted (with ``--wait``: delivered); 1 refused by the console or by Twilio,
 failed or undelivered, or not sent; 3 ``--wait`` ran out before a final status.
 """
@@ -134,21 +136,26 @@ async def send_command(
             account_sid=creds.account_sid or None,
             settle_seconds=settings.request_timeout,
         )
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        took: float | None = None  # seconds from sending to the final status (with --wait)
         try:
             rec = _accepted(
                 await sender.send(args.to, args.body, from_=from_, messaging_service_sid=service)
             )
             if args.wait > 0:
                 rec = await _wait_final(gateway, writer, reader, rec, args.wait)
+                took = loop.time() - started
         except SendRefused as exc:
             return _failed(args, SendFailed(str(exc)))
         except SendFailed as exc:
             return _failed(args, exc)
-        waited = f" after waiting up to {args.wait:g} s" if args.wait > 0 else ""
+        waited = f" in {took:.1f} s" if took is not None else ""
         shown = rec.messaging_service_sid or rec.from_
+        timing = {"elapsed_seconds": round(took, 2)} if took is not None else {}
         emit(
             args,
-            _record_json(rec),
+            {**_record_json(rec), **timing},
             f"{rec.sid} to {rec.to} from {shown}: {rec.status}{waited} "
             f"({rec.segments} segment(s), {rec.encoding})",
         )

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -136,8 +137,37 @@ async def test_send_wait_reports_the_final_status(server: SimulatorServer, data_
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("SM") and "delivered" in out.stdout
+    # the time it took, not the limit it was given
+    assert "waiting up to" not in out.stdout
+    took = re.search(r": delivered in (\d+\.\d) s ", out.stdout)
+    assert took is not None, out.stdout
+    assert 0 < float(took.group(1)) < 20
     [message] = outbound(server)
     assert message.status_callback == "https://console-test.example.com/webhooks/twilio/status"
+
+
+async def test_send_wait_json_gives_the_seconds_it_took(
+    server: SimulatorServer, data_dir: Path
+) -> None:
+    out = await send(
+        server, cli_env(data_dir), "--to", "+14155550148", "--body", "x", "--wait", "20", "--json"
+    )
+    assert out.returncode == 0, out.stderr
+    data = out.json()
+    assert data["status"] == "delivered" and data["final"] is True
+    took = data["elapsed_seconds"]
+    assert isinstance(took, float) and 0 < took < 20
+
+
+async def test_send_wait_that_runs_out_says_the_limit(data_dir: Path) -> None:
+    slow = Scenario(latency=Latency(sent=(0.0, 0.0), final=(600.0, 600.0)))
+    async with SimulatorServer(Simulator(DEMO_ACCOUNT, slow)) as server:
+        out = await send(
+            server, cli_env(data_dir), "--to", "+14155550149", "--body", "x", "--wait", "0.5"
+        )
+    assert out.returncode == 3, out.stderr
+    [reason] = out.reasons
+    assert re.search(r" is still '(queued|sending|sent)' after 0\.5 s; ", reason), reason
 
 
 async def test_an_undelivered_message_fails_with_the_catalog_explanation(
