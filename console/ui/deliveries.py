@@ -87,6 +87,7 @@ class DeliveriesPanel(QWidget):
         self._bridge = bridge
         self._current: DeliveryRecord | None = None
         self._searching = False  # an F8 search is reading rows in the background
+        self._reveal: int | None = None  # a delivery to select once its row arrives
         self._worker = Worker("export", self)
         self.model = DeliveriesModel(reader, self)
         self.filter_bar = FilterBar(profiles, self)
@@ -149,6 +150,7 @@ class DeliveriesPanel(QWidget):
         self.model.countChanged.connect(self._show_count)
         self.model.unplacedChanged.connect(self._show_unplaced)
         self.model.reloaded.connect(self._after_reload)
+        self.model.rowsInserted.connect(self._rows_arrived)
         self.model.loadFailed.connect(self.message)
         self.model.loadFailed.connect(self._search_void)
         self.refresh_button.clicked.connect(self.refresh)
@@ -182,6 +184,31 @@ class DeliveriesPanel(QWidget):
     def previous_failure(self) -> None:
         """Select the previous failure above the current row."""
         self._jump_to_failure(forward=False)
+
+    def reveal(self, delivery_id: int) -> bool:
+        """Select the delivery's row; True if it is in the table now.
+
+        A delivery just sent reaches the table a moment later (through the bridge): until then
+        nothing is selected — never the previous row, which would disagree with the timeline —
+        and its row is selected when it arrives.
+        """
+        row = self.model.row_of_id(delivery_id)
+        if row is not None:
+            self._reveal = None
+            self.select_row(row)
+            return True
+        self._reveal = delivery_id
+        self.table.selectionModel().clear()
+        self._current = None
+        return False
+
+    @Slot(QModelIndex, int, int)
+    def _rows_arrived(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        if self._reveal is not None:
+            row = self.model.row_of_id(self._reveal)
+            if row is not None:
+                self._reveal = None
+                self.select_row(row)
 
     def select_row(self, row: int) -> None:
         """Select ``row`` and scroll it into view."""
@@ -272,6 +299,9 @@ class DeliveriesPanel(QWidget):
     @Slot()
     def _after_reload(self) -> None:
         self._search_void()
+        if self._reveal is not None:
+            self._rows_arrived(QModelIndex(), 0, 0)
+            return
         if self._current is None:
             return
         target = self._current.id
@@ -302,6 +332,8 @@ class DeliveriesPanel(QWidget):
     @Slot(QModelIndex, QModelIndex)
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         rec = current.data(RECORD_ROLE) if current.isValid() else None
+        if isinstance(rec, DeliveryRecord) and rec.id != self._reveal:
+            self._reveal = None  # the user chose another row meanwhile
         if isinstance(rec, DeliveryRecord):
             if self._current is not None and rec.id == self._current.id and rec == self._current:
                 return

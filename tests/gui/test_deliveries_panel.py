@@ -219,3 +219,20 @@ def test_f8_finds_a_failure_beyond_the_loaded_rows(
     with qtbot.waitSignal(widget.message) as note:
         widget.next_failure()
     assert "No failed message below" in note.args[0]
+
+
+def test_a_delivery_revealed_before_its_row_arrives_is_selected_when_it_does(
+    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    ids = seed(live)
+    widget = panel(qtbot, gui_reader, bridge)
+    widget.select_row(0)
+    assert current_id(widget) == ids["05"]
+    new = live.add("+14155550199", "just sent")  # the bridge brings its row a moment later
+    assert widget.reveal(new.id) is False
+    assert not widget.table.selectionModel().hasSelection()  # not the old row meanwhile
+    assert widget.current is None
+    with qtbot.waitSignal(widget.currentDeliveryChanged) as shown:
+        pass
+    assert shown.args[0].id == new.id and current_id(widget) == new.id
+    assert widget.reveal(ids["02"]) is True and current_id(widget) == ids["02"]
