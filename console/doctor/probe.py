@@ -5,15 +5,16 @@ A probe makes "the webhook is reachable" a fact, not a hope:
 1. ``GET <public>/healthz`` — can anything be reached at all, and how fast (the latency)?
 2. ``POST <public>/webhooks/twilio/status`` — a form body signed with the Auth Token exactly as
    Twilio signs (``X-Twilio-Signature`` over the public URL and the parameters) carrying a
-   random marker ``ConsoleProbe=probe-…`` and no ``MessageSid``.
+   random marker ``ConsoleProbe=probe-…`` (and ``AccountSid``), nothing else.
 3. The request log (:meth:`console.store.queries.Reader.requests`) must then hold that marker
    with the verdict ``valid``: the request went through the public URL to *this* console and its
    signature checked out against the public URL the console expects.
 
-Why no ``MessageSid``: the webhook server has no probe hook, and a status callback with a SID
-would append an event to the ledger. Without a SID the server validates the signature, logs the
-request (verdict and diagnosis) and answers 400 *without* recording anything — the probe leaves
-one recognisable entry in the inspector and no trace in the deliveries.
+The webhook server checks the probe like any callback (method, type, size, signature: a probe
+signed with the wrong token is refused 403 and shown as the failure it is). Once accepted, it
+recognises the probe's exact shape (:func:`console.webhooks.handlers.is_probe_body`), answers
+200 and logs it with the verdict and the diagnosis "Self-test probe from the console…"; nothing
+is recorded in the ledger. The inspector so shows one passed probe, not a failed callback.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ from console.domain.model import Verdict, WebhookRequestRecord, utcnow
 from console.store.queries import Reader
 from console.tunnel.public_url import PublicUrlProvider
 from console.tunnel.state import TunnelState
+from console.webhooks.handlers import PROBE_FIELD as PROBE_FIELD
 
 log = logging.getLogger(__name__)
 
-PROBE_FIELD: Final = "ConsoleProbe"
 STATUS_PATH: Final = "/webhooks/twilio/status"
 HEALTH_PATH: Final = "/healthz"
 LOG_SCAN: Final = 1000  # newest request-log entries searched for the probe's marker

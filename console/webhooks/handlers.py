@@ -6,17 +6,25 @@ required fields (400). A valid callback's event and its log entry are one writer
 (both or neither), so the 200 waits for the one commit holding both; only then is it sent — an
 acknowledged callback is durable. When the writer fails (disk full, database gone) the answer
 is 503 so Twilio retries, and the log says so.
+
+The console's own self-probe (:mod:`console.doctor.probe`) posts a signed body holding only a
+``ConsoleProbe=probe-<16 hex>`` marker (and ``AccountSid``) to the status endpoint. It goes
+through every check above, signature included; once accepted it is answered 200 and logged with
+the diagnosis :data:`PROBE_DIAGNOSIS`, and nothing is recorded. A body with any other field is
+no probe and is handled as a status callback (the marker changes nothing there).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 from twilio.twiml.messaging_response import MessagingResponse
 
 from console.domain.model import EventSource, WebhookRequestIn
@@ -31,6 +39,26 @@ log = logging.getLogger(__name__)
 EMPTY_TWIML = str(MessagingResponse())
 TEXT = "text/plain"
 XML = "text/xml"
+
+PROBE_FIELD: Final = "ConsoleProbe"
+PROBE_VALUE: Final = re.compile(r"probe-[0-9a-f]{16}")
+_PROBE_FIELDS: Final = frozenset({PROBE_FIELD, "AccountSid"})
+PROBE_DIAGNOSIS: Final = (
+    "Self-test probe from the console: it reached this server through the public URL and its "
+    "signature was checked. Not a Twilio callback; nothing was recorded."
+)
+PROBE_REPLY: Final = "self-test probe received"
+
+
+def is_probe_body(params: MultiDictProxy[str]) -> bool:
+    """Whether accepted parameters are exactly a self-probe's: one marker, at most AccountSid."""
+    markers = params.getall(PROBE_FIELD, [])
+    return (
+        len(markers) == 1
+        and PROBE_VALUE.fullmatch(markers[0]) is not None
+        and len(params) <= len(_PROBE_FIELDS)
+        and all(name in _PROBE_FIELDS for name in params)
+    )
 
 
 class _Refused(Exception):
@@ -73,6 +101,8 @@ class Endpoints:
         try:
             body = await self._accepted_body(request, ex)
             assert ex.verdict is not None
+            if is_probe_body(body.params):
+                return await self._probe(ex)
             event = status_event(
                 body.params, source=self._source, verdict=ex.verdict, received_at=ex.received_at
             )
@@ -184,6 +214,15 @@ class Endpoints:
             forwarded_host=headers.get("X-Forwarded-Host"),
             signature_settings=headers.get("X-Twilio-Webhooks-Signature-Settings"),
         )
+
+    async def _probe(self, ex: Exchange) -> web.Response:
+        """Answer an accepted self-probe once its log entry (the probe's proof) is durable."""
+        ex.diagnosis = PROBE_DIAGNOSIS
+        try:
+            await self._writer.log_request(ex.entry(200, PROBE_REPLY))
+        except Exception as exc:  # not logged: the probe cannot prove anything, say so
+            return self._unavailable(ex, exc)
+        return web.Response(status=200, text=PROBE_REPLY, content_type=TEXT)
 
     @staticmethod
     def _note(ex: Exchange, check: SignatureCheck) -> None:

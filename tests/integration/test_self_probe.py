@@ -30,10 +30,13 @@ async def test_probe_runs_when_the_url_comes_online_and_leaves_no_delivery(db_ur
         assert result.verdict == "valid"
         assert result.public_url == rig.server.local_url
         assert result.latency_ms is not None and result.latency_ms > 0
-        assert result.status_code == 400  # no MessageSid: validated, logged, nothing recorded
+        assert result.status_code == 200  # recognised as the probe: validated, logged, no ledger
         logged = [r for r in rig.reader.requests() if is_probe(r)]
         assert len(logged) == 1
         assert logged[0].verdict is Verdict.VALID and f"{PROBE_FIELD}=probe-" in logged[0].body
+        assert logged[0].status_code == 200  # not a failure in the inspector
+        assert logged[0].diagnosis is not None
+        assert logged[0].diagnosis.startswith("Self-test probe from the console")
         assert rig.reader.count_deliveries() == 0
         assert not any(change.events or change.deliveries for change in rig.changes)
 
