@@ -29,6 +29,7 @@ from tests.gui.helpers_panels import (
     TIMEOUT_MS,
     DemoConsole,
     clear_twilio_env,
+    demo_settings,
     running_demo,
     simulated_live_console,
 )
@@ -55,6 +56,14 @@ def free_port() -> int:
 @pytest.fixture
 def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoConsole]:
     yield from running_demo(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def fallback_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoConsole]:
+    """The window's demo mode when no credentials are configured (no --demo)."""
+    (tmp_path / "data").mkdir()
+    settings = demo_settings(tmp_path / "data", demo=False)
+    yield from running_demo(tmp_path, monkeypatch, settings=settings)
 
 
 @pytest.fixture
@@ -115,6 +124,18 @@ def test_demo_mode_passes_and_says_it_checks_the_simulator(qtbot: QtBot, demo: D
     assert fixed.args[0] == "probe_again" and "reached the console" in fixed.args[1]
     qtbot.waitUntil(lambda: not panel.running, timeout=TIMEOUT_MS)  # the doctor ran again
     assert "reached the console" in panel.message.text()
+
+
+def test_fallback_demo_mode_shows_the_simulator_credentials_as_passed(
+    qtbot: QtBot, fallback_demo: DemoConsole
+) -> None:
+    assert fallback_demo.core.state.mode == "demo" and not fallback_demo.core.settings.demo
+    panel, results = shown_panel(qtbot, fallback_demo)
+    row = panel.rows["credentials"]
+    assert row.state_label.text() == "Passed", row.finding.text()
+    assert "built-in simulator" in row.finding.text()
+    assert "no Twilio credentials are configured" in row.finding.text()
+    assert "Everything passed" in panel.summary.text(), [r for r in results if not r.passed]
 
 
 def test_trial_problems_show_fixes_and_window_actions(qtbot: QtBot, trial: DemoConsole) -> None:

@@ -81,6 +81,29 @@ async def test_demo_core_passes_every_check_and_publishes_the_probe(data_dir: Pa
     assert core.prober is None
 
 
+async def test_demo_without_credentials_reports_what_demo_requested_reports(
+    data_dir: Path,
+) -> None:
+    """The window falls back to demo mode when no credentials are configured; ``--demo`` asks
+    for it. Both run the same simulator, so every check must come to the same state."""
+    states: dict[bool, dict[str, str]] = {}
+    findings: dict[bool, str] = {}
+    for requested in (True, False):
+        core = Core(Settings(data_dir=data_dir, demo=requested, port=0))
+        await core.start()
+        try:
+            assert core.state.mode == "demo"
+            results = await core.doctor()
+        finally:
+            await core.stop()
+        states[requested] = {r.id: r.state for r in results}
+        findings[requested] = next(r.finding for r in results if r.id == "credentials")
+    assert states[False] == states[True]
+    assert states[False]["credentials"] == "ok"
+    assert all("built-in simulator is used instead of Twilio" in f for f in findings.values())
+    assert "no Twilio credentials are configured" in findings[False]
+
+
 async def test_live_core_names_unverified_recipient_and_unreachable_url(
     data_dir: Path, simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
