@@ -21,6 +21,7 @@ from typing import Any
 from console import __version__
 from console.domain.status import Status
 from console.settings import Settings, default_data_dir
+from console.store.writer_lock import DatabaseInUse
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     def call() -> int:
         try:
             return handler(args, settings)
-        except CommandError as exc:
+        except (CommandError, DatabaseInUse) as exc:
             return fail(args, str(exc))
         except KeyboardInterrupt:
             return 130

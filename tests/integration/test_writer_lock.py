@@ -19,6 +19,7 @@ from console.store.db import sqlite_url, upgrade
 from console.store.writer import Writer
 from console.store.writer_lock import DatabaseInUse
 
+SEND = ("send", "--demo", "--to", "+14155550123", "--body", "hello")
 HOLDER = """
 import asyncio, sys
 from console.store.writer import Writer
@@ -85,3 +86,23 @@ async def test_a_killed_holder_leaves_no_stale_lock(url: str) -> None:
     writer = Writer(url)
     await writer.start()  # the OS dropped the dead process's lock
     await writer.close()
+
+
+def test_the_cli_says_why_it_cannot_write_without_a_traceback(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    url = sqlite_url(data / "console.db")
+    upgrade(url)
+    child = hold(url)
+    try:
+        cli = subprocess.run(
+            [sys.executable, "main.py", "--data-dir", str(data), *SEND],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    finally:
+        child.communicate("\n", timeout=30)
+    assert cli.returncode == 1
+    assert f"pid {child.pid}" in cli.stderr and "--data-dir" in cli.stderr
+    assert "Traceback" not in cli.stderr
