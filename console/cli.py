@@ -20,7 +20,7 @@ from typing import Any
 
 from console import __version__
 from console.domain.status import Status
-from console.settings import Settings, default_data_dir
+from console.settings import LOG_LEVELS, Settings, default_data_dir
 from console.store.writer_lock import DatabaseInUse
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ class CommandError(Exception):
     """A subcommand failed for a reason the user can act on (printed as one line)."""
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 STATUSES = tuple(s.value for s in Status)
 EXPORT_FORMATS = ("csv", "jsonl")
 

@@ -153,6 +153,9 @@ class Settings:
         return path
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def configure_logging(settings: Settings, *, console_level: str | None = None) -> Path:
     """Log to a rotating file in the data dir (and to stderr at ``console_level`` if given)."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
@@ -168,10 +171,18 @@ def configure_logging(settings: Settings, *, console_level: str | None = None) -
     file_handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
     )
-    file_handler.setLevel(settings.log_level.upper())
+    level = settings.log_level.upper()
+    known = level in LOG_LEVELS
+    file_handler.setLevel(level if known else "INFO")
     file_handler.setFormatter(fmt)
     file_handler._sms_console = True  # type: ignore[attr-defined]  # marks our own handlers
     root.addHandler(file_handler)
+    if not known:  # a hand-edited settings.json must not stop the console from starting
+        logging.getLogger(__name__).warning(
+            "settings.json has log_level %r, which is not one of %s; logging at INFO",
+            settings.log_level[:40],
+            ", ".join(LOG_LEVELS),
+        )
     if console_level:
         stream = logging.StreamHandler()
         stream.setLevel(console_level.upper())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from console.cli import build_parser, settings_from_args
-from console.settings import Settings
+from console.settings import Settings, configure_logging
 
 
 def test_defaults_live_in_the_data_dir(data_dir: Path) -> None:
@@ -70,3 +71,19 @@ def test_data_dir_option(tmp_path: Path) -> None:
 def test_unknown_subcommand_is_an_error() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["frobnicate"])
+
+
+def test_an_unknown_log_level_in_the_file_logs_at_info_and_says_so(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    odd = replace(settings, log_level="loud")
+    with caplog.at_level(logging.WARNING):
+        path = configure_logging(odd)
+    try:
+        ours = [h for h in logging.getLogger().handlers if getattr(h, "_sms_console", False)]
+        assert [h.level for h in ours] == [logging.INFO]
+        assert "log_level 'loud'" in caplog.text and path.exists()
+    finally:
+        for handler in ours:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
