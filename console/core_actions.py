@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
-from twilio.request_validator import RequestValidator
+from yarl import URL
 
 from console.doctor.checks import run_checks
 from console.doctor.context import DoctorContext
@@ -29,6 +29,7 @@ from console.gateway.pacing import rate_for
 from console.gateway.resources import CallerId, Verification
 from console.secrets import BackendStatus, Credentials
 from console.tunnel.state import TunnelState
+from console.webhooks.replay import NO_TOKEN, ReplayRefused, build_replay, refusal
 
 if TYPE_CHECKING:
     from console.doctor.probe import SelfProber
@@ -53,9 +54,6 @@ class RowCheck:
     ok: bool
     reason: str = ""
     code: int | None = None
-
-
-_HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "x-twilio-signature"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +223,12 @@ class CoreActions(ABC):
 
     # -- inspector -------------------------------------------------------------------------------
     async def replay(self, request_id: int) -> int:
-        """Re-send a logged webhook request to the local server, re-signed with the Auth Token.
+        """Re-send a logged webhook request to the local server; returns the HTTP status.
 
-        The request is reproduced as Twilio would send it now (same path, query, body and
-        headers, a fresh signature over the current public URL); returns the HTTP status.
+        Only a request that was accepted when it arrived may be replayed: it is re-signed with
+        the Auth Token for the current public URL and marked ``X-Console-Replay`` so that its
+        effect is recorded as a replay, never as a report signed by Twilio. A refused request
+        (bad or missing signature) raises ReplayRefused: the console never signs it.
         """
         server_url = self.state.server_url
         if server_url is None:
@@ -236,24 +236,17 @@ class CoreActions(ABC):
         record = await asyncio.to_thread(self.reader.request, request_id)
         if record is None:
             raise LookupError(f"request {request_id} is no longer in the log")
-        target = record.path + (f"?{record.query}" if record.query else "")
-        headers = {k: v for k, v in record.headers if k.lower() not in _HOP_HEADERS}
-        token = self.credentials.auth_token
-        base = self.public_url or server_url
-        if token:
-            params: dict[str, Any] = {}
-            if "form" in headers.get("Content-Type", headers.get("content-type", "form")):
-                from urllib.parse import parse_qsl
-
-                for key, value in parse_qsl(record.body, keep_blank_values=True):
-                    params.setdefault(key, value)
-            headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(
-                base + target, params
-            )
+        token = self.credentials.auth_token or None
+        if token is None and self.settings.validate_signatures and refusal(record) is None:
+            raise ReplayRefused(NO_TOKEN)
+        request = build_replay(record, token=token, signed_url=self.public_url or server_url)
         async with (
             aiohttp.ClientSession() as session,
             session.request(
-                record.method, server_url + target, data=record.body.encode(), headers=headers
+                request.method,
+                URL(server_url + request.target, encoded=True),  # the path and query as logged
+                data=request.body,
+                headers=request.headers,
             ) as response,
         ):
             await response.read()

@@ -45,6 +45,9 @@ class Verdict(StrEnum):
     INVALID = "invalid"
     MISSING = "missing"
     SKIPPED = "skipped"  # validation explicitly disabled (development setting)
+    # accepted (valid, or validation disabled) but marked X-Console-Replay: a logged request the
+    # console re-sent and re-signed from the webhook inspector, not a report from Twilio
+    REPLAYED = "replayed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """The two webhook endpoints: check, validate, then append through the writer and answer.
 
 Every request, good or bad, is one entry in the request log. The order of checks is: method
-(405), content type (415), size (413), body encoding (400), signature (403, nothing applied),
-required fields (400). A valid callback's event and its log entry are one writer operation
-(both or neither), so the 200 waits for the one commit holding both; only then is it sent — an
-acknowledged callback is durable. When the writer fails (disk full, database gone) the answer
+(405), content type (415), size (413), body encoding (400), signature (403, nothing applied;
+an accepted request marked ``X-Console-Replay`` is recorded as a replay), required fields
+(400). A valid callback's event and its log entry are one writer operation (both or neither),
+so the 200 waits for the one commit holding both; only then is it sent — an acknowledged
+callback is durable. When the writer fails (disk full, database gone) the answer
 is 503 so Twilio retries, and the log says so.
 
 The console's own self-probe (:mod:`console.doctor.probe`) posts a signed body holding only a
@@ -31,6 +32,7 @@ from console.domain.model import EventSource, WebhookRequestIn
 from console.store.writer import Writer, WriterClosed
 from console.webhooks.fields import BadCallback, inbound_message, status_event
 from console.webhooks.forms import ACCEPTED_TYPES, Body, BodyError, parse_body
+from console.webhooks.replay import REPLAY_HEADER, mark_replay
 from console.webhooks.reqlog import Exchange, clean, redact_headers
 from console.webhooks.signature import SignatureCheck, SignatureChecker, SignedRequest
 
@@ -183,6 +185,7 @@ class Endpoints:
         except BodyError as exc:
             raise _Refused(exc.status, exc.reason) from None
         check = self._checker.check(self._signed(request, raw, body))
+        check = mark_replay(check, request.headers.get(REPLAY_HEADER))
         self._note(ex, check)
         if not check.accepted:
             log.warning(

@@ -1,8 +1,10 @@
 """The webhook request log: what the inspector shows of each request, with secrets redacted.
 
 Header values that carry credentials (Authorization, Cookie, …) are removed; the signature is
-shown truncated (enough to tell two apart, not enough to replay). Text that arrived as bytes
-that are not UTF-8 is stored with replacement characters so the log can always be written.
+shown truncated (enough to tell two apart, not enough to replay: a replay is re-signed by the
+console, and only for an accepted request, see :mod:`console.webhooks.replay`). Text that
+arrived as bytes that are not UTF-8 is stored with replacement characters so the log can always
+be written.
 """
 
 from __future__ import annotations

@@ -58,8 +58,9 @@ class SignatureCheck:
 
     @property
     def accepted(self) -> bool:
-        """Whether the request may have effects (valid, or validation explicitly disabled)."""
-        return self.verdict in (Verdict.VALID, Verdict.SKIPPED)
+        """Whether the request may have effects (valid, or validation explicitly disabled; a
+        replay is one of those, marked by :func:`console.webhooks.replay.mark_replay`)."""
+        return self.verdict in (Verdict.VALID, Verdict.SKIPPED, Verdict.REPLAYED)
 
 
 SKIPPED_NOTE = (
