@@ -5,7 +5,9 @@ Top: a table (time, method, path, status, verdict in colour, short diagnosis), l
 request's summary (verdict, the URL the signature was checked against, the full diagnosis),
 its headers (already redacted by the server), its body (form-decoded and raw) and the response.
 Replay (Ctrl+R) re-posts the request to the local server through ``core.replay`` and shows the
-new status; the replayed request appears in the table like any other.
+new status; the replayed request appears in the table with the verdict 'replayed'. Only a request
+that was accepted can be replayed (the console re-signs it): for a refused one the button is
+disabled and its tooltip — and Ctrl+R — say why and what to do instead.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.model import WebhookRequestRecord
+from console.domain.model import Verdict, WebhookRequestRecord
 from console.runtime import Bridge, Runtime
 from console.ui.models.requests_model import (
     DIAGNOSIS,
@@ -55,6 +57,7 @@ from console.ui.panel_kit import (
     wrap_label,
 )
 from console.ui.panel_parts import buddy, empty_state, record_table, shortcut
+from console.webhooks.replay import refusal
 
 if TYPE_CHECKING:
     from console.core import Core
@@ -63,6 +66,12 @@ EMPTY_TEXT = (
     "No webhook requests yet. Every status callback and inbound message the local server "
     "receives is listed here with its signature verdict."
 )
+REPLAY_TIP = (
+    "Post this request again to the local server (Ctrl+R): re-signed by the console with the "
+    "Auth Token and marked as a replay, so its effect is never taken for a report from Twilio"
+)
+NOTHING_TO_REPLAY_TIP = "Select an accepted request to replay it (Ctrl+R)"
+REPLAYED_NOTE = " — a replay re-signed by the console, not sent by Twilio"
 
 
 class InspectorPanel(ServicePanel, QWidget):
@@ -78,6 +87,7 @@ class InspectorPanel(ServicePanel, QWidget):
         self.proxy.setSourceModel(self.model)
         self.current: WebhookRequestRecord | None = None
         self.last_replay_status: int | None = None
+        self._replaying = False
         self._build()
         self._connect_signals()
         self.reload()
@@ -120,9 +130,7 @@ class InspectorPanel(ServicePanel, QWidget):
 
         self.replay_button = QPushButton("Re&play", self)
         self.replay_button.setAccessibleName("Replay request")
-        self.replay_button.setToolTip(
-            "Post this request again to the local server with its original headers (Ctrl+R)"
-        )
+        self.replay_button.setToolTip(NOTHING_TO_REPLAY_TIP)
         self.replay_busy = BusyIndicator("Replaying", self)
         self.replay_label = wrap_label("", self)
         self.replay_label.setAccessibleName("Replay result")
@@ -214,7 +222,7 @@ class InspectorPanel(ServicePanel, QWidget):
     # -- details -------------------------------------------------------------------------------
     def _show(self, record: WebhookRequestRecord | None) -> None:
         self.current = record
-        self.replay_button.setEnabled(record is not None)
+        self._sync_replay_button()
         if record is None:
             self.summary.setHtml(f"<p>{html.escape('Select a request to see its details.')}</p>")
             for table in (self.headers_table, self.form_table):
@@ -239,12 +247,16 @@ class InspectorPanel(ServicePanel, QWidget):
         colour = tone_color(verdict_tone(r)).name()
         esc = html.escape
         target = esc(r.path + (f"?{r.query}" if r.query else ""))
+        note = esc(REPLAYED_NOTE) if r.verdict is Verdict.REPLAYED else ""
         rows = [
             ("Received", esc(r.received_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"))),
             ("Request", f"{esc(r.method)} {target}"),
             ("From", esc(r.remote or "unknown")),
             ("Status", f'<span style="color:{colour}"><b>{r.status_code}</b></span>'),
-            ("Signature", f'<span style="color:{colour}"><b>{esc(verdict_text(r))}</b></span>'),
+            (
+                "Signature",
+                f'<span style="color:{colour}"><b>{esc(verdict_text(r))}</b></span>{note}',
+            ),
             ("Checked against", esc(r.checked_url or "—")),
             ("Answered in", f"{r.duration_ms:.1f} ms"),
         ]
@@ -258,12 +270,32 @@ class InspectorPanel(ServicePanel, QWidget):
         return f"<table>{table}</table>{diagnosis}"
 
     # -- replay --------------------------------------------------------------------------------
+    def _sync_replay_button(self) -> None:
+        """Enable Replay for an accepted request; otherwise its tooltip says why not."""
+        reason = None if self.current is None else refusal(self.current)
+        self.replay_button.setEnabled(
+            self.current is not None and reason is None and not self._replaying
+        )
+        if self.current is None:
+            self.replay_button.setToolTip(NOTHING_TO_REPLAY_TIP)
+        elif reason is not None:
+            self.replay_button.setToolTip(f"Replay (Ctrl+R) is not available. {reason}")
+        else:
+            self.replay_button.setToolTip(REPLAY_TIP)
+
     def replay(self) -> None:
-        """Replay the selected request to the local server (Ctrl+R)."""
+        """Replay the selected request to the local server (Ctrl+R); a refused request is not
+        replayed, and the result line says why."""
         record = self.current
-        if record is None or not self.replay_button.isEnabled():
+        if record is None or self._replaying:
             return
-        self.replay_button.setEnabled(False)
+        reason = refusal(record)
+        if reason is not None:
+            self.replay_label.setText(reason)
+            set_tone(self.replay_label, "bad")
+            return
+        self._replaying = True
+        self._sync_replay_button()
         self.replay_busy.busy(True)
         self.replay_label.setText(f"Replaying request #{record.id}…")
         set_tone(self.replay_label, None)
@@ -273,19 +305,22 @@ class InspectorPanel(ServicePanel, QWidget):
             self._on_replay_error,
         )
 
-    def _on_replayed(self, record: WebhookRequestRecord, status: int) -> None:
+    def _replay_done(self) -> None:
+        self._replaying = False
         self.replay_busy.busy(False)
-        self.replay_button.setEnabled(self.current is not None)
+        self._sync_replay_button()
+
+    def _on_replayed(self, record: WebhookRequestRecord, status: int) -> None:
+        self._replay_done()
         self.last_replay_status = status
         was = f"(was {record.status_code})"
         self.replay_label.setText(
             f"Replayed request #{record.id}: the server answered HTTP {status} {was}; "
-            "the replay is listed at the top."
+            "the replay is listed at the top with the verdict 'replayed'."
         )
         set_tone(self.replay_label, "good" if status < 400 else "bad")
 
     def _on_replay_error(self, exc: BaseException) -> None:
-        self.replay_busy.busy(False)
-        self.replay_button.setEnabled(self.current is not None)
+        self._replay_done()
         self.replay_label.setText(f"Replay failed: {error_text(exc)}")
         set_tone(self.replay_label, "bad")

@@ -32,7 +32,7 @@ from console.domain.model import DeliveryRecord, EventRecord, Verdict
 from console.runtime import Bridge
 from console.store.queries import Reader
 from console.ui.models.delivery_columns import display_number, local_time
-from console.ui.models.timeline_model import SOURCE_LABELS, EventColumn, TimelineModel, event_time
+from console.ui.models.timeline_model import EventColumn, TimelineModel, event_time, source_label
 from console.ui.panel_kit import wrap_label
 from console.ui.widgets.status_delegate import StatusBadgeDelegate
 from console.ui.widgets.status_style import is_failure, style
@@ -43,6 +43,8 @@ SIGNATURE_TEXT: dict[Verdict | None, str] = {
     "and public URL. It was refused; see the Webhook inspector for the diagnosis.",
     Verdict.MISSING: "No X-Twilio-Signature header: not sent by Twilio. It was refused.",
     Verdict.SKIPPED: "Signature not checked (validation is turned off in Settings).",
+    Verdict.REPLAYED: "Replayed from the webhook inspector (re-signed by the console): a logged "
+    "request the console sent again, not a report signed by Twilio.",
     None: "No signature: this observation did not come through a webhook.",
 }
 
@@ -265,7 +267,7 @@ class TimelinePanel(QWidget):
             self.payload.setPlainText("")
             return
         head = (
-            f"<b>{escape(SOURCE_LABELS.get(ev.source, str(ev.source)))}</b> at "
+            f"<b>{escape(source_label(ev))}</b> at "
             f"{escape(event_time(ev))}: <b>{escape(ev.status)}</b>"
         )
         if not ev.applied:

@@ -1,21 +1,30 @@
-"""The webhook inspector through the real services: a forged request, its diagnosis, replay."""
+"""The webhook inspector through the real services: a forged request, its diagnosis, replay.
+
+Replay re-signs a request, so it is only offered for one that was accepted; what it produces
+is marked as a replay in the inspector and in the delivery's timeline.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QTextDocumentFragment
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
+from twilio.request_validator import RequestValidator
 
-from console.domain.model import Verdict, WebhookRequestRecord
+from console.domain.model import EventIn, Verdict, WebhookRequestRecord
 from console.ui.inspector import InspectorPanel
 from console.ui.models.requests_model import VERDICT
 from console.ui.models.roles import RECORD_ROLE
+from console.ui.models.timeline_model import EventColumn
+from console.ui.timeline import TimelinePanel
 from tests.gui.helpers_panels import TIMEOUT_MS, DemoConsole, running_demo, unnamed_controls
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
@@ -121,30 +130,122 @@ def test_missing_signature_and_failure_filter(qtbot: QtBot, demo: DemoConsole) -
     assert panel.filter_edit.text() == "" and not panel.failures_box.isChecked()
 
 
-def test_replay_shows_the_new_status_and_lists_the_replay(qtbot: QtBot, demo: DemoConsole) -> None:
-    panel = make_panel(qtbot, demo)
+def press_replay(qtbot: QtBot, panel: InspectorPanel, request_id: int) -> None:
+    """Select a request and press Ctrl+R in the table, as the operator does."""
     panel.show()
     qtbot.waitExposed(panel)
-    forge(qtbot, demo, "Zm9yZ2Vk")
-    original = wait_for_verdict(qtbot, panel, Verdict.INVALID)
-    panel.select_request(original.id)
+    assert panel.select_request(request_id)
     panel.activateWindow()
     panel.table.setFocus()
     qtbot.waitUntil(panel.table.hasFocus)
     QTest.keySequence(panel.table, QKeySequence("Ctrl+R"))
+
+
+def test_a_refused_request_cannot_be_replayed(qtbot: QtBot, demo: DemoConsole) -> None:
+    panel = make_panel(qtbot, demo)
+    forge(qtbot, demo, "Zm9yZ2Vk")
+    forged = wait_for_verdict(qtbot, panel, Verdict.INVALID)
+    press_replay(qtbot, panel, forged.id)
+    assert panel.current == forged
     assert not panel.replay_button.isEnabled()
-    qtbot.waitUntil(lambda: panel.last_replay_status is not None, timeout=TIMEOUT_MS)
-    status = panel.last_replay_status
-    assert f"HTTP {status} (was 403)" in panel.replay_label.text()
+    tip = panel.replay_button.toolTip()
+    assert "Ctrl+R" in tip and "its signature did not check out" in tip
+    assert "will not sign it for you" in tip and "let Twilio send it again" in tip
+    # Ctrl+R says why instead of replaying: nothing is sent
+    assert "cannot be replayed" in panel.replay_label.text()
+    assert "forged request look genuine" in panel.replay_label.text()
+    assert panel.last_replay_status is None and not panel.replay_busy.isVisible()
 
-    def replays() -> list[WebhookRequestRecord]:
+    forge(qtbot, demo, None)
+    missing = wait_for_verdict(qtbot, panel, Verdict.MISSING)
+    assert panel.select_request(missing.id)
+    assert not panel.replay_button.isEnabled()
+    assert "carried no X-Twilio-Signature" in panel.replay_button.toolTip()
+
+
+def signed_by_twilio(demo: DemoConsole, params: dict[str, str]) -> dict[str, str]:
+    """Headers of a callback signed as Twilio signs it (the demo account's token)."""
+    core = demo.core
+    base = core.public_url or core.state.server_url
+    assert base is not None and core.credentials.auth_token
+    signature = RequestValidator(core.credentials.auth_token).compute_signature(
+        base + "/webhooks/twilio/status", params
+    )
+    return {"X-Twilio-Signature": signature}
+
+
+def test_replay_of_an_accepted_request_is_marked_as_a_replay(
+    qtbot: QtBot, demo: DemoConsole, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = "SM" + "c" * 32
+    params = {**FORM, "MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30003"}
+    writer = demo.core.writer
+    assert writer is not None
+    real = writer.record_event
+    failed: list[EventIn] = []
+
+    def full_disk_once(event: EventIn, **kwargs: Any) -> asyncio.Future[Any]:
+        if event.message_sid != sid or failed:
+            return real(event, **kwargs)
+        failed.append(event)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_exception(OSError(28, "No space left on device"))
+        return future
+
+    monkeypatch.setattr(writer, "record_event", full_disk_once)
+    panel = make_panel(qtbot, demo)
+    url = demo.core.state.server_url
+    assert url is not None
+    with qtbot.waitSignal(demo.bridge.requestsAdded, timeout=TIMEOUT_MS):
+        demo.runtime.submit(post_form(url, params, signed_by_twilio(demo, params)))
+
+    def logged() -> list[WebhookRequestRecord]:
         rows = (panel.model.record(r) for r in range(panel.model.rowCount()))
-        return [r for r in rows if r.id > original.id and r.body == original.body]
+        return sorted((r for r in rows if f"MessageSid={sid}" in r.body), key=lambda r: r.id)
 
-    qtbot.waitUntil(lambda: len(replays()) == 1, timeout=TIMEOUT_MS)
-    assert replays()[0].status_code == status
+    qtbot.waitUntil(lambda: len(logged()) == 1, timeout=TIMEOUT_MS)
+    [original] = logged()
+    assert (original.status_code, original.verdict) == (503, Verdict.VALID)
+    press_replay(qtbot, panel, original.id)
+    assert panel.replay_button.toolTip().startswith("Post this request again")
+    qtbot.waitUntil(lambda: panel.last_replay_status is not None, timeout=TIMEOUT_MS)
+    assert panel.last_replay_status == 200
+    assert "HTTP 200 (was 503)" in panel.replay_label.text()
+    qtbot.waitUntil(lambda: len(logged()) == 2, timeout=TIMEOUT_MS)
+    replayed = logged()[1]
     assert panel.current == original  # the selection stays on what the operator looked at
     assert panel.replay_button.isEnabled()
+    assert replayed.verdict is Verdict.REPLAYED and replayed.status_code == 200
+    row = panel.model.row_of(replayed.id)
+    assert row is not None and panel.model.index(row, VERDICT).data() == "replayed"
+    assert panel.select_request(replayed.id)
+    summary = panel.summary.toPlainText()
+    assert "replayed — a replay re-signed by the console, not sent by Twilio" in summary
+    assert f"Replay of request #{original.id} from the webhook inspector" in summary
+    assert panel.replay_button.isEnabled()  # an accepted replay may be replayed again
+
+    delivery = demo.core.reader.delivery_by_sid(sid)
+    assert delivery is not None
+    timeline = TimelinePanel(demo.core.reader, demo.bridge)
+    qtbot.addWidget(timeline)
+    timeline.show_delivery(delivery)
+    [event] = [timeline.model.event(r) for r in range(timeline.model.rowCount())]
+    assert event is not None and event.signature is Verdict.REPLAYED
+    assert timeline.model.index(0, EventColumn.SOURCE).data() == "Simulator (replay)"
+    assert timeline.model.index(0, EventColumn.SIGNATURE).data() == "replayed"
+    detail = QTextDocumentFragment.fromHtml(timeline.detail.text()).toPlainText()
+    assert "Replayed from the webhook inspector (re-signed by the console)" in detail
+    assert "signed by Twilio with this account" not in detail
+
+
+async def post_form(url: str, params: dict[str, str], headers: dict[str, str]) -> int:
+    """Post a status callback with ``headers`` (from the runtime loop)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url + "/webhooks/twilio/status", data=params, headers=headers) as response,
+    ):
+        await response.read()
+        return response.status
 
 
 def test_controls_have_accessible_names(qtbot: QtBot, demo: DemoConsole) -> None:

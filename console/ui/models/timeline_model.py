@@ -33,8 +33,19 @@ SIGNATURE_LABELS: dict[Verdict | None, str] = {
     Verdict.INVALID: "INVALID",
     Verdict.MISSING: "missing",
     Verdict.SKIPPED: "not checked",
+    Verdict.REPLAYED: "replayed",
     None: "—",
 }
+
+REPLAY_TOOLTIP = (
+    "Replayed from the webhook inspector (re-signed by the console), not sent by Twilio"
+)
+
+
+def source_label(rec: EventRecord) -> str:
+    """Where the event came from; a replay from the webhook inspector says so."""
+    label = SOURCE_LABELS.get(rec.source, str(rec.source))
+    return f"{label} (replay)" if rec.signature is Verdict.REPLAYED else label
 
 
 class EventColumn(IntEnum):
@@ -128,7 +139,7 @@ class TimelineModel(RecordTableModel[EventRecord]):
         if col is EventColumn.TIME:
             return event_clock(rec)
         if col is EventColumn.SOURCE:
-            return SOURCE_LABELS.get(rec.source, str(rec.source))
+            return source_label(rec)
         if col is EventColumn.STATUS:
             label = style(rec.status).label if rec.applied else rec.status
             return label if rec.applied else f"{label} (unknown, not applied)"
@@ -156,4 +167,6 @@ class TimelineModel(RecordTableModel[EventRecord]):
             return style(rec.status).description
         if col is EventColumn.TIME:
             return event_time(rec)
+        if col in (EventColumn.SOURCE, EventColumn.SIGNATURE) and rec.signature is Verdict.REPLAYED:
+            return REPLAY_TOOLTIP
         return None
