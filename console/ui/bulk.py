@@ -6,7 +6,12 @@ length), then by ``core.preview_bulk`` (opt-outs, trial rules, sender), and show
 The pacing of the chosen sender (``core.pacing_rate``) gives the expected duration. While the
 job runs, a progress bar with an ETA follows ``("bulk", BulkProgress)`` states and each row's
 outcome follows its delivery; Pause/Resume and Cancel act on the job (canceled rows are never
-sent).
+sent). Closing the dialog leaves the job running; reopening shows it.
+
+Once the job has ended the dialog offers **New batch** (reopening it after it was closed does
+the same): the sender and the template stay, and the recipients box keeps only the rows that
+were never sent — canceled, refused, or with a problem — so the rest of a canceled batch can be
+sent, mistakes fixed, and nobody gets the same message twice by a second click on Send.
 """
 
 from __future__ import annotations
@@ -19,8 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -32,7 +35,7 @@ from console.gateway.bulk import BulkJob, BulkProgress, JobState
 from console.gateway.checks import Outgoing
 from console.runtime import Bridge, Runtime
 from console.ui.bulk_input import BulkInputs
-from console.ui.bulk_run import ACTIVE, BulkRun, eta_text, progress_text
+from console.ui.bulk_run import ACTIVE, ENDED, BulkRun, JobProgressRow, eta_text, recipients_text
 from console.ui.compose_fields import counter_text
 from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import parse_recipients
@@ -41,6 +44,12 @@ from console.ui.panel_parts import add_senders, chosen_sender, error_label, reco
 
 if TYPE_CHECKING:
     from console.core import Core
+
+
+def _button(text: str, name: str, parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setAccessibleName(name)
+    return button
 
 
 class BulkSendDialog(ServicePanel, QDialog):
@@ -84,33 +93,28 @@ class BulkSendDialog(ServicePanel, QDialog):
         self.summary.setAccessibleName("Summary")
         self.check_busy = BusyIndicator("Checking rows", self)
 
-        self.progress_bar = QProgressBar(self)
-        self.progress_bar.setAccessibleName("Sending progress")
-        self.progress_bar.setFormat("%v of %m sent")
-        self.eta_label = QLabel("", self)
-        self.eta_label.setAccessibleName("Time left")
-        self.send_button = QPushButton("&Send", self)
-        self.send_button.setAccessibleName("Send to every ready row")
-        self.pause_button = QPushButton("&Pause", self)
-        self.pause_button.setAccessibleName("Pause or resume sending")
-        self.cancel_button = QPushButton("&Cancel sending", self)
-        self.cancel_button.setAccessibleName("Cancel sending")
-        self.close_button = QPushButton("Cl&ose", self)
-        self.close_button.setAccessibleName("Close")
+        self.progress_row = JobProgressRow(self)
+        self.progress_bar, self.eta_label = self.progress_row.bar, self.progress_row.label
+        self.send_button = _button("&Send", "Send to every ready row", self)
+        self.pause_button = _button("&Pause", "Pause or resume sending", self)
+        self.cancel_button = _button("&Cancel sending", "Cancel sending", self)
+        self.new_button = _button("&New batch", "Start a new batch", self)
+        self.new_button.setToolTip(
+            "Keep the sender, the message and the rows that were not sent; edit and send again"
+        )
+        self.new_button.hide()  # shown once a job has ended, in place of Send
+        self.close_button = _button("Cl&ose", "Close", self)
         self.send_busy = BusyIndicator("Starting", self)
         self.error_label = error_label("Error", self)
         for b in (self.pause_button, self.cancel_button):
             b.setEnabled(False)
-        self.progress_bar.hide()  # shown once a job runs
-        prog = QHBoxLayout()
-        prog.addWidget(self.progress_bar, 1)
-        prog.addWidget(self.eta_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.check_busy)
         buttons.addWidget(self.send_busy)
-        for b in (self.send_button, self.pause_button, self.cancel_button, self.close_button):
+        for b in (self.send_button, self.new_button, self.pause_button, self.cancel_button):
             buttons.addWidget(b)
+        buttons.addWidget(self.close_button)
 
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.inputs)
@@ -119,7 +123,7 @@ class BulkSendDialog(ServicePanel, QDialog):
         root = QVBoxLayout(self)
         root.addWidget(split, 1)
         root.addWidget(self.error_label)
-        root.addLayout(prog)
+        root.addWidget(self.progress_row)
         root.addLayout(buttons)
         self.resize(900, 620)
         tab_chain(
@@ -129,6 +133,7 @@ class BulkSendDialog(ServicePanel, QDialog):
             self.body_edit,
             self.table,
             self.send_button,
+            self.new_button,
             self.pause_button,
             self.cancel_button,
             self.close_button,
@@ -143,6 +148,7 @@ class BulkSendDialog(ServicePanel, QDialog):
         self.send_button.clicked.connect(self.send)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(self.cancel)
+        self.new_button.clicked.connect(self.new_batch)
         self.close_button.clicked.connect(self.reject)
 
     def _on_senders(self, senders: list[Any]) -> None:
@@ -232,10 +238,48 @@ class BulkSendDialog(ServicePanel, QDialog):
 
     def _on_started(self, job: BulkJob, rows: list[int]) -> None:
         self.send_busy.busy(False)
-        self.running = BulkRun(job, rows, self.model, self.runtime, self.bridge, self)
-        self.running.progressed.connect(self._on_progress)
-        self.progress_bar.show()
-        self._on_progress(self.running.progress)
+        run = BulkRun(job, rows, self.model, self.runtime, self.bridge, self)
+        self.running = run
+        run.progressed.connect(self._on_progress)
+        run.settled.connect(self._on_settled)
+        self._on_progress(run.progress)
+        if run.ended:  # it ended before the dialog heard of it: its last updates went by
+            run.catch_up(self.core.reader.delivery)
+        if run.is_settled:
+            self._on_settled()
+
+    @property
+    def ended(self) -> bool:
+        """A job is on show that has ended, and which rows were sent is known: a new batch may
+        start (:meth:`new_batch`)."""
+        return self.running is not None and self.running.is_settled
+
+    def new_batch(self) -> None:
+        """Leave the ended job for a new batch: the sender and template stay, and the recipients
+        keep only the rows that were never sent (see module doc)."""
+        run = self.running
+        if run is None or not run.is_settled:
+            return
+        in_job = set(run.rows)
+        unsent = run.unsent_rows()
+        keep = [r for r in range(self.model.rowCount()) if r not in in_job or r in unsent]
+        text = recipients_text(self.recipients, keep)
+        run.detach()
+        run.deleteLater()
+        self.running, self.progress = None, None
+        self.progress_row.clear()
+        self.pause_button.setText("&Pause")
+        self.error_label.hide()
+        self.new_button.hide()
+        self.send_button.show()
+        self.inputs.set_editable(True)
+        self.set_input(text, self.body_edit.toPlainText())
+        self.input_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_settled(self) -> None:
+        self.new_button.setEnabled(True)
+        if self.isVisible():
+            self.new_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_send_error(self, exc: BaseException) -> None:
         self.send_busy.busy(False)
@@ -245,14 +289,14 @@ class BulkSendDialog(ServicePanel, QDialog):
 
     def _on_progress(self, p: BulkProgress) -> None:
         self.progress = p
-        target = max(p.total - p.refused, 0)
-        handled = p.done + p.failed + p.deferred + p.unknown + p.canceled
-        self.progress_bar.setMaximum(max(target, 1))
-        self.progress_bar.setValue(min(handled, target))
-        self.eta_label.setText(progress_text(p))
+        self.progress_row.show_progress(p)
         self.pause_button.setText("&Resume" if p.state is JobState.PAUSED else "&Pause")
         self.pause_button.setEnabled(p.state in ACTIVE)
         self.cancel_button.setEnabled(p.state in ACTIVE)
+        ended = p.state in ENDED
+        self.send_button.setVisible(not ended)
+        self.new_button.setVisible(ended)
+        self.new_button.setEnabled(self.ended)
         if p.error:
             self._show_error(p.error)
 

@@ -4,18 +4,26 @@
 ``progressed`` signals, and deliveries of its batch update the outcome of their row in the
 :class:`~console.ui.models.bulk_model.BulkRowsModel`. Pause/resume run on the runtime loop
 (the job lives there); cancel withdraws every message not yet submitted.
+
+Once the job has ended and every withdrawn row has been reported (``settled``), the dialog can
+start a new batch: :func:`recipients_text` writes the rows that were never sent (refused,
+canceled) back as CSV, so a new batch can never send anyone the same message twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import io
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from console.domain.model import DeliveryRecord, SendState
 from console.gateway.bulk import BulkJob, BulkProgress, JobState
 from console.runtime import Bridge, Runtime
 from console.ui.models.bulk_model import BulkRowsModel
+from console.ui.models.bulk_rows import Recipients
 from console.ui.panel_kit import call_for
 
 ACTIVE = (JobState.RUNNING, JobState.PAUSED)
@@ -47,6 +55,23 @@ def progress_text(p: BulkProgress) -> str:
     return f"{p.state.value} · {eta_text(p.eta_seconds)} left"
 
 
+def recipients_text(recipients: Recipients, rows: Iterable[int]) -> str:
+    """CSV text of some parsed rows, with a header so the columns (placeholders) keep their names.
+
+    The header is always written: without it, a first row whose number has no digits would be
+    read as a header. Parsing the text again gives the same columns, numbers and values.
+    """
+    chosen = [recipients.rows[r] for r in rows]
+    if not chosen:
+        return ""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(recipients.columns)
+    for values in chosen:
+        writer.writerow([values.get(c, "") for c in recipients.columns])
+    return out.getvalue()
+
+
 def outcome(rec: DeliveryRecord) -> str:
     """What a row shows: the console's pipeline state until Twilio has it, then its status."""
     state = rec.send_state
@@ -62,10 +87,43 @@ def outcome(rec: DeliveryRecord) -> str:
     }.get(state, state.value)
 
 
+class JobProgressRow(QWidget):
+    """The progress bar of a job (hidden until one runs) and the line beside it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar(self)
+        self.bar.setAccessibleName("Sending progress")
+        self.bar.setFormat("%v of %m sent")
+        self.bar.hide()
+        self.label = QLabel("", self)
+        self.label.setAccessibleName("Time left")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.label)
+
+    def show_progress(self, p: BulkProgress) -> None:
+        """Follow a job's progress; canceled rows were never sent, so they do not count."""
+        target = max(p.total - p.refused, 0)
+        sent = p.done + p.failed + p.deferred + p.unknown
+        self.bar.setMaximum(max(target, 1))
+        self.bar.setValue(min(sent, target))
+        self.bar.show()
+        self.label.setText(progress_text(p))
+
+    def clear(self) -> None:
+        """No job on show."""
+        self.bar.hide()
+        self.bar.reset()
+        self.label.clear()
+
+
 class BulkRun(QObject):
     """Follows one bulk job for the dialog (see module doc)."""
 
     progressed = Signal(object)  # BulkProgress of this job
+    settled = Signal()  # the job has ended and every row's fate is known (once)
 
     def __init__(
         self,
@@ -82,6 +140,9 @@ class BulkRun(QObject):
         # delivery id -> model row: the job says which input row each delivery was recorded for
         self.by_delivery = {d: rows[index] for d, index in job.index_of.items()}
         self.progress = job.progress()
+        self._refused = {rows[r.index] for r in job.refusals}
+        self._canceled: set[int] = set()  # rows whose delivery was withdrawn (never sent)
+        self._settled = False
         for r in job.refusals:
             model.update(rows[r.index], outcome="refused", problem=r.reason)
         for row in rows:
@@ -94,6 +155,41 @@ class BulkRun(QObject):
         if topic == "bulk" and isinstance(state, BulkProgress) and state.id == self.job.id:
             self.progress = state
             self.progressed.emit(state)
+            self._check_settled()
+
+    @property
+    def ended(self) -> bool:
+        """Whether the job has finished, was canceled or stopped."""
+        return self.progress.state in ENDED
+
+    @property
+    def is_settled(self) -> bool:
+        """The job has ended and each withdrawn delivery has been reported to its row.
+
+        The job's final state comes straight from the runtime, the deliveries coalesced a
+        little later: until they arrive, which rows were never sent is not known yet.
+        """
+        return self.ended and len(self._canceled) >= self.progress.canceled
+
+    def unsent_rows(self) -> set[int]:
+        """The job's rows that were never sent: refused by the console, or canceled."""
+        return self._refused | self._canceled
+
+    def catch_up(self, lookup: Callable[[int], DeliveryRecord | None]) -> None:
+        """Read the job's deliveries once (``lookup``: the store's reader): for a job that ended
+        before it was followed, whose last updates went by before this object listened."""
+        found = (lookup(delivery_id) for delivery_id in self.by_delivery)
+        self._on_deliveries(tuple(rec for rec in found if rec is not None))
+
+    def detach(self) -> None:
+        """Stop following the bridge (the dialog moves on to a new batch)."""
+        self.bridge.stateChanged.disconnect(self._on_state)
+        self.bridge.deliveriesChanged.disconnect(self._on_deliveries)
+
+    def _check_settled(self) -> None:
+        if not self._settled and self.is_settled:
+            self._settled = True
+            self.settled.emit()
 
     def toggle_pause(self) -> None:
         """Pause the job, or resume it (on the runtime loop, where the job lives)."""
@@ -110,3 +206,6 @@ class BulkRun(QObject):
             row = self.by_delivery.get(rec.id)
             if row is not None:
                 self.model.update(row, outcome=outcome(rec))
+                if rec.send_state is SendState.CANCELED:
+                    self._canceled.add(row)
+        self._check_settled()

@@ -166,9 +166,12 @@ class ComposePanel(ServicePanel, QWidget):
         self.bridge.stateChanged.connect(self._on_state)
 
     def open_bulk(self) -> BulkSendDialog:
-        """Show the bulk send dialog (one per panel, kept while a job may be running)."""
+        """Show the bulk send dialog: one per panel, kept so that a running job can be followed
+        again; reopened after its job ended, it starts a new batch."""
         if self.bulk_dialog is None:
             self.bulk_dialog = BulkSendDialog(self.core, self.runtime, self.bridge, self)
+        elif self.bulk_dialog.isHidden() and self.bulk_dialog.ended:
+            self.bulk_dialog.new_batch()
         self.bulk_dialog.show()
         self.bulk_dialog.raise_()
         self.bulk_dialog.activateWindow()

@@ -9,11 +9,17 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from console.domain.model import SendState
-from console.gateway.bulk import JobState
+from console.gateway.bulk import BulkJob, BulkProgress, JobState
+from console.gateway.checks import Outgoing
 from console.settings import Pacing
 from console.ui.bulk import BulkSendDialog
+from console.ui.bulk_run import BulkRun
+from console.ui.compose import ComposePanel
 from console.ui.models.bulk_model import CHECK, OUTCOME
+from console.ui.panel_parts import chosen_sender
 from tests.gui.helpers_panels import TIMEOUT_MS, DemoConsole, demo_settings, running_demo
+
+pytestmark = pytest.mark.qt_log_ignore("does not support (propagateSizeHints|raise)")
 
 NUMBERS = [f"+1415555013{i}" for i in range(6)]
 CSV = "phone,name\n" + "\n".join(f"{n},Person {i}" for i, n in enumerate(NUMBERS))
@@ -163,3 +169,134 @@ def test_csv_file_import(qtbot: QtBot, demo: DemoConsole, tmp_path: Path) -> Non
     with qtbot.waitSignal(dialog.fileFailed, timeout=TIMEOUT_MS):
         dialog.load_file(tmp_path / "missing.csv")
     assert "Cannot read" in dialog.error_label.text()
+
+
+def open_from_compose(qtbot: QtBot, compose: ComposePanel) -> BulkSendDialog:
+    dialog = compose.open_bulk()
+    qtbot.waitUntil(lambda: dialog.from_combo.count() > 1, timeout=TIMEOUT_MS)
+    dialog.from_combo.setCurrentIndex(dialog.from_combo.findText("Demo line 1 (simulated)"))
+    return dialog
+
+
+def ended(dialog: BulkSendDialog, state: JobState) -> bool:
+    return dialog.progress is not None and dialog.progress.state is state
+
+
+def progress_of(dialog: BulkSendDialog) -> BulkProgress:
+    """The progress on show (read through a call: a test's earlier checks do not narrow it)."""
+    assert dialog.progress is not None
+    return dialog.progress
+
+
+def is_idle(dialog: BulkSendDialog) -> bool:
+    return dialog.running is None and dialog.progress is None
+
+
+def test_a_finished_job_gives_way_to_a_new_batch(qtbot: QtBot, demo: DemoConsole) -> None:
+    compose = ComposePanel(demo.core, demo.runtime, demo.bridge)
+    qtbot.addWidget(compose)
+    dialog = open_from_compose(qtbot, compose)
+    dialog.set_input("\n".join(NUMBERS[:2]), "First batch")
+    checked(qtbot, dialog)
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: ended(dialog, JobState.FINISHED), timeout=TIMEOUT_MS)
+    # the finished job stays on show, and offers the next batch
+    assert dialog.new_button.isVisible() and dialog.send_button.isHidden()
+    qtbot.waitUntil(dialog.new_button.isEnabled, timeout=TIMEOUT_MS)
+    assert not dialog.input_edit.isEnabled()
+
+    dialog.close_button.click()
+    assert compose.open_bulk() is dialog  # reopened after the job: a clean dialog
+    assert is_idle(dialog)
+    assert dialog.input_edit.isEnabled() and dialog.body_edit.isEnabled()
+    assert dialog.input_edit.toPlainText() == ""  # both rows were sent: none kept
+    assert dialog.body_edit.toPlainText() == "First batch"  # the template is kept
+    assert dialog.progress_bar.isHidden() and dialog.eta_label.text() == ""
+    assert dialog.send_button.isVisible() and dialog.new_button.isHidden()
+    assert not dialog.send_button.isEnabled()  # no recipients yet
+
+    dialog.set_input("\n".join(NUMBERS[2:4]), "Second batch")
+    checked(qtbot, dialog)
+    assert dialog.send_button.isEnabled()
+    assert [dialog.model.index(r, OUTCOME).data() for r in range(2)] == ["", ""]
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: ended(dialog, JobState.FINISHED), timeout=TIMEOUT_MS)
+    assert progress_of(dialog).done == 2
+    for number, body in zip(NUMBERS[:4], ["First batch"] * 2 + ["Second batch"] * 2, strict=True):
+        [delivery] = demo.core.reader.deliveries_to(number)
+        assert delivery.body == body and delivery.sid is not None
+
+
+def test_reopening_shows_the_running_job_and_a_new_batch_keeps_the_unsent_rows(
+    qtbot: QtBot, demo: DemoConsole
+) -> None:
+    compose = ComposePanel(demo.core, demo.runtime, demo.bridge)
+    qtbot.addWidget(compose)
+    dialog = open_from_compose(qtbot, compose)
+    dialog.set_input(CSV + "\n+1415555,Nobody", "Hello {name}")
+    checked(qtbot, dialog)
+    assert len(dialog.model.ready_rows()) == 6  # the seventh row's number is too short
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: dialog.running is not None, timeout=TIMEOUT_MS)
+    dialog.close_button.click()
+    assert compose.open_bulk() is dialog  # reopened while it runs: the same job
+    assert dialog.running is not None and dialog.progress_bar.isVisible()
+    assert dialog.cancel_button.isEnabled() and dialog.new_button.isHidden()
+    qtbot.waitUntil(
+        lambda: dialog.progress is not None and dialog.progress.done >= 1, timeout=TIMEOUT_MS
+    )
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: ended(dialog, JobState.CANCELED), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(dialog.new_button.isEnabled, timeout=TIMEOUT_MS)
+    first = dialog.progress
+    assert first is not None and first.canceled >= 1
+    assert dialog.progress_bar.value() == first.done + first.failed  # canceled: never sent
+    sent = {m.to for m in demo.simulator.messages()}
+
+    with qtbot.waitSignal(dialog.new_button.clicked):
+        dialog.new_button.click()
+    # kept: the canceled rows (never sent) and the row with a problem; the template too
+    assert is_idle(dialog) and dialog.body_edit.toPlainText() == "Hello {name}"
+    kept = [dialog.model.entry(r) for r in range(dialog.model.rowCount())]
+    assert {e.to for e in kept if e.to} == set(NUMBERS) - sent
+    assert [e.raw_to for e in kept if e.to is None] == ["+1415555"]
+    assert kept[0].body.startswith("Hello Person ")  # the names came along
+    checked(qtbot, dialog)
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: ended(dialog, JobState.FINISHED), timeout=TIMEOUT_MS)
+    for number in NUMBERS:  # everyone got exactly one message, nobody two
+        deliveries = demo.core.reader.deliveries_to(number)
+        assert [d.sid is not None for d in deliveries].count(True) == 1
+
+
+def test_a_job_that_ended_before_it_was_followed_settles_from_the_store(
+    qtbot: QtBot, demo: DemoConsole
+) -> None:
+    dialog = make_dialog(qtbot, demo)
+    dialog.set_input("\n".join(NUMBERS[:3]), "Never sent")
+    checked(qtbot, dialog)
+    rows = dialog.model.ready_rows()
+    from_, service = chosen_sender(dialog.from_combo)
+    items = [Outgoing(dialog.model.entry(r).to or "", "Never sent", from_, service) for r in rows]
+    seen: dict[int, SendState] = {}
+    demo.bridge.deliveriesChanged.connect(
+        lambda recs: seen.update({r.id: r.send_state for r in recs})
+    )
+
+    async def send_and_cancel() -> BulkJob:
+        job = await demo.core.send_bulk(items)
+        await job.cancel()  # before its first dispatch: every row is withdrawn
+        return job
+
+    job = demo.run(send_and_cancel())
+    qtbot.waitUntil(
+        lambda: [seen.get(d) for d in job.index_of] == [SendState.CANCELED] * 3,
+        timeout=TIMEOUT_MS,
+    )
+    run = BulkRun(job, rows, dialog.model, demo.runtime, demo.bridge, dialog)
+    assert run.ended and run.progress.canceled == 3
+    assert not run.is_settled  # the withdrawals went by before it listened
+    with qtbot.waitSignal(run.settled):
+        run.catch_up(demo.core.reader.delivery)
+    assert run.unsent_rows() == set(rows)
+    assert [dialog.model.index(r, OUTCOME).data() for r in rows] == ["canceled"] * 3
