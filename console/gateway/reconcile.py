@@ -14,6 +14,11 @@ Two kinds of uncertainty:
   after ``after_seconds`` (all of them at start), and final ones still without a price, are
   fetched and the answer is recorded as a ``POLL`` event; the ledger's forward-only rank makes
   a stale poll harmless.
+
+Only what the Twilio behind the gateway can know is ever looked up (:class:`Reach`): not the
+messages of another account (another profile's, or the demo account's while live), and not the
+messages an earlier demo simulator accepted — it kept them in memory, and a new one knows none
+of them. Such lookups could only be answered 20404, at every start.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -41,6 +47,7 @@ __all__ = [
     "MatchKey",
     "MessageGateway",
     "OutcomeResolver",
+    "Reach",
     "Reconciler",
     "match_key",
     "message_event",
@@ -53,6 +60,41 @@ MatchKey = tuple[str, str, str]
 CLOCK_SKEW = timedelta(minutes=5)
 LIST_LIMIT = 100
 _PRICED_FINALS = frozenset({"delivered", "undelivered", "read", "failed"})
+MAX_SCAN = 20_000  # rows read per query at most while skipping deliveries out of reach
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Which deliveries the Twilio behind a gateway can know; the others are never asked about.
+
+    ``account_sid``: the account the gateway works for (None: any). ``since``: deliveries
+    recorded earlier went to a Twilio that is gone — the demo simulator of an earlier run.
+    A delivery without an account (recorded before accounts were) counts as this account's.
+    """
+
+    account_sid: str | None = None
+    since: datetime | None = None
+
+    def owns(self, rec: DeliveryRecord) -> bool:
+        """Whether ``rec`` belongs to this account (may be sent through this gateway)."""
+        return not (self.account_sid and rec.account_sid and rec.account_sid != self.account_sid)
+
+    def knows(self, rec: DeliveryRecord) -> bool:
+        """Whether this Twilio can know ``rec`` (a lookup may find it)."""
+        return self.owns(rec) and (self.since is None or rec.created_at >= self.since)
+
+    def select(
+        self, query: Callable[[int], list[DeliveryRecord]], limit: int
+    ) -> list[DeliveryRecord]:
+        """Up to ``limit`` known deliveries of ``query(n)`` (the first n rows, in its order),
+        reading further while rows out of reach take the places."""
+        n = limit
+        while True:
+            rows = query(n)
+            known = [r for r in rows if self.knows(r)]
+            if len(known) >= limit or len(rows) < n or n >= MAX_SCAN:
+                return known[:limit]
+            n = min(n * 4, MAX_SCAN)
 
 
 class MessageGateway(Protocol):
@@ -262,6 +304,7 @@ class Reconciler:
         interval: float = 60.0,
         repoll_seconds: float | None = None,
         price_window: timedelta = timedelta(days=1),
+        reach: Reach = Reach(),
         batch: int = 200,
         concurrency: int = 4,
         clock: Clock = time.monotonic,
@@ -274,6 +317,7 @@ class Reconciler:
         self.interval = interval
         self.repoll_seconds = after_seconds if repoll_seconds is None else repoll_seconds
         self._price_window = price_window
+        self._reach = reach
         self._batch = batch
         self._slots = asyncio.Semaphore(concurrency)
         self._clock = clock
@@ -307,12 +351,17 @@ class Reconciler:
         return sum(results)
 
     def _due(self, cutoff: datetime, now: datetime) -> list[DeliveryRecord]:
-        overdue = self._reader.open_deliveries(cutoff, limit=self._batch)
-        unpriced = self._reader.unpriced_final(
-            _PRICED_FINALS,
-            finished_after=now - self._price_window,
-            finished_before=cutoff,
-            limit=self._batch,
+        """Open deliveries and unpriced final ones that this Twilio can know (see Reach)."""
+        reader, reach = self._reader, self._reach
+        after = now - self._price_window
+        if reach.since is not None:
+            after = max(after, reach.since)
+        overdue = reach.select(lambda n: reader.open_deliveries(cutoff, limit=n), self._batch)
+        unpriced = reach.select(
+            lambda n: reader.unpriced_final(
+                _PRICED_FINALS, finished_after=after, finished_before=cutoff, limit=n
+            ),
+            self._batch,
         )
         return overdue + unpriced
 

@@ -53,6 +53,7 @@ from console.gateway.reconcile import (
     KeyGate,
     MessageGateway,
     OutcomeResolver,
+    Reach,
     match_key,
     message_event,
 )
@@ -78,6 +79,7 @@ class ResumeReport:
     resent: int
     unresolved: int
     job: BulkJob | None
+    out_of_reach: int = 0  # in limbo, but for another account or an earlier demo simulator
 
 
 def _explained(exc: GatewayError) -> str:
@@ -104,6 +106,7 @@ class Sender:
         profile: str = "default",
         account_sid: str | None = None,
         settle_seconds: float = 15.0,
+        reach: Reach | None = None,
         backoff: Backoff | None = None,
         max_in_flight: int = 4,
         clock: Clock = time.monotonic,
@@ -122,6 +125,7 @@ class Sender:
             profile=profile,
             account_sid=account_sid,
         )
+        self._reach = reach or Reach(account_sid=account_sid)
         self._backoff = backoff or Backoff()
         self._max_in_flight = max_in_flight
         self._clock = clock
@@ -236,39 +240,55 @@ class Sender:
 
         Meant for the start, and safe to call again (a "retry" action): deliveries this sender
         is working on are left alone; UNKNOWN ones are looked up again and QUEUED ones (Twilio
-        kept answering 429 earlier) are sent.
+        kept answering 429 earlier) are sent. Only deliveries in limbo (SUBMITTING, UNKNOWN)
+        are looked up, and only those this Twilio can know (see :class:`Reach`): one out of
+        reach is never looked up nor re-sent — a SUBMITTING one is marked UNKNOWN, since no
+        create is in flight any more. QUEUED deliveries of another account stay queued.
         """
-        limbo = [
+        pending = [
             r
             for r in self._reader.in_send_state(SendState.SUBMITTING, SendState.UNKNOWN)
             if r.id not in self._active
         ]
-        self._active.update(r.id for r in limbo)
+        limbo = [r for r in pending if self._reach.knows(r)]
+        beyond = [r for r in pending if not self._reach.knows(r)]
+        self._active.update(r.id for r in pending)
         try:
+            await asyncio.gather(
+                *(
+                    self._writer.transition(r.id, SendState.UNKNOWN)
+                    for r in beyond
+                    if r.send_state is SendState.SUBMITTING
+                )
+            )
             results = await asyncio.gather(
                 *(self._resolve(r, since=r.updated_at, resends=1) for r in limbo)
             )
         finally:
-            self._active.difference_update(r.id for r in limbo)
+            self._active.difference_update(r.id for r in pending)
         adopted = sum(1 for r, how in results if how == "adopted")
         resent = sum(1 for r, how in results if how == "resent")
         unresolved = sum(1 for r, _ in results if r.send_state in _LIMBO)
         queued = [
-            r for r in self._reader.in_send_state(SendState.QUEUED) if r.id not in self._active
+            r
+            for r in self._reader.in_send_state(SendState.QUEUED)
+            if r.id not in self._active and self._reach.owns(r)
         ]
         job = None
         if queued:
             batch = f"resume-{uuid.uuid4().hex[:12]}"
             job = self._start_job(batch, queued, [], len(queued), on_progress)
         log.info(
-            "resume: %d in flight (%d adopted, %d re-sent, %d unresolved), %d queued",
-            len(limbo),
+            "resume: %d in flight (%d adopted, %d re-sent, %d unresolved, %d out of reach: "
+            "another account's or an earlier demo run's, not looked up), %d queued",
+            len(pending),
             adopted,
             resent,
             unresolved,
+            len(beyond),
             len(queued),
         )
-        return ResumeReport(adopted, resent, unresolved, job)
+        return ResumeReport(adopted, resent, unresolved, job, len(beyond))
 
     async def close(self) -> None:
         """Stop every job (queued messages stay queued for the next start)."""
