@@ -8,6 +8,13 @@ exposes the operator's actions as coroutines. It never imports Qt: state goes ou
 
 Modes: *live* (credentials configured), *demo* (``--demo``, or no credentials at all: the
 built-in simulator runs in process and plays Twilio, clearly labelled).
+
+At start the sender resumes what a crash left pending and the reconciler polls open deliveries
+(``resume=False`` skips both, for a short look such as the doctor: nothing is sent or polled,
+the ledger is not written). Both ask only about deliveries this Twilio can know: those of the
+current account and, in demo mode, those recorded since the simulator started. The simulator
+keeps its messages in memory, so it is kept over a settings restart (``stop(final=False)``)
+that stays in demo mode; a new one (next launch) knows none of the earlier messages.
 """
 
 from __future__ import annotations
@@ -23,10 +30,10 @@ from typing import Any
 from console import __version__
 from console.core_actions import CoreActions, CoreState
 from console.doctor.probe import SelfProber
-from console.domain.model import EventSource, StoreChange
+from console.domain.model import EventSource, StoreChange, utcnow
 from console.gateway.account import STATUS_PATH, AccountService
 from console.gateway.client import TwilioGateway
-from console.gateway.reconcile import Reconciler
+from console.gateway.reconcile import Reach, Reconciler
 from console.gateway.sender import Sender
 from console.secrets import Credentials, SecretStore, resolve
 from console.settings import Settings
@@ -55,8 +62,11 @@ class Core(CoreActions):
         publish: Callable[[StoreChange], None] | None = None,
         publish_state: Callable[[str, object], None] | None = None,
         secret_store: SecretStore | None = None,
+        resume: bool = True,
     ) -> None:
+        """``resume``: resume pending sends and reconcile at start (see the module doc)."""
         self.settings = settings
+        self.resume = resume
         self._publish = publish
         self._publish_state = publish_state
         self.secret_store = secret_store or SecretStore()
@@ -64,6 +74,7 @@ class Core(CoreActions):
         self.writer: Writer | None = None
         self.credentials = Credentials()
         self.simulator: SimulatorServer | None = None
+        self._simulator_since = utcnow()  # when the running simulator started
         self.server: WebhookServer | None = None
         self.provider: PublicUrlProvider | None = None
         self.gateway: TwilioGateway | None = None
@@ -108,6 +119,7 @@ class Core(CoreActions):
             creds = await self._start_simulator()
         else:
             warnings.extend(found)
+            await self._stop_simulator()  # one kept over a restart that leaves demo mode
         self.credentials = creds
         api_base = self.simulator.base_url if self.simulator else s.api_base_url
         self.gateway = TwilioGateway(creds, api_base_url=api_base or "", timeout=s.request_timeout)
@@ -124,6 +136,7 @@ class Core(CoreActions):
         )
         self.prober.attach(self.provider)
         tunnel = await self.provider.start()
+        reach = Reach(creds.account_sid, self._simulator_since if demo else None)
         self.sender = Sender(
             self.writer,
             self.reader,
@@ -135,9 +148,10 @@ class Core(CoreActions):
             default_region=s.default_region,
             profile=s.active_profile,
             account_sid=creds.account_sid,
+            reach=reach,
         )
         self.reconciler = Reconciler(
-            self.writer, self.reader, self.gateway, after_seconds=s.reconcile_after
+            self.writer, self.reader, self.gateway, after_seconds=s.reconcile_after, reach=reach
         )
         self.state = replace(
             self.state,
@@ -153,11 +167,16 @@ class Core(CoreActions):
                 self.public_url or server_url, data_dir=s.data_dir
             )
         self._spawn(self._refresh_account(), "account")
-        self._spawn(self.sender.resume_pending(), "resume-pending")
-        self._spawn(self.reconciler.run(), "reconciler")
+        if self.resume:
+            self._spawn(self.sender.resume_pending(), "resume-pending")
+            self._spawn(self.reconciler.run(), "reconciler")
 
     async def stop(self, *, final: bool = True) -> None:
-        """Stop everything in reverse order; safe to call twice (``final``: release reads too)."""
+        """Stop everything in reverse order; safe to call twice.
+
+        ``final``: release reads and stop the demo simulator too; otherwise (a settings restart)
+        the simulator keeps running, so that a restart in demo mode still knows its messages.
+        """
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -173,24 +192,33 @@ class Core(CoreActions):
             await self.provider.stop()
         if self.server is not None:
             await self.server.stop()
-        if self.simulator is not None:
-            await self.simulator.stop()
+        if final:
+            await self._stop_simulator()
         if self.writer is not None:
             await self.writer.close()
         self.sender = self.reconciler = self.provider = self.server = None
-        self.simulator = self.writer = None
+        self.writer = None
         if final:
             self.reader.close()
         self.state = replace(self.state, mode="stopped", account=None)
 
     async def _start_simulator(self) -> Credentials:
-        self.simulator = SimulatorServer(Simulator(DEMO_ACCOUNT, demo_scenario()))
-        await self.simulator.start("127.0.0.1", 0)
+        """Start the demo simulator (or keep the one a settings restart left running)."""
+        if self.simulator is None:
+            simulator = SimulatorServer(Simulator(DEMO_ACCOUNT, demo_scenario()))
+            self._simulator_since = utcnow()
+            await simulator.start("127.0.0.1", 0)
+            self.simulator = simulator
         return Credentials(
             account_sid=DEMO_ACCOUNT.sid,
             auth_token=DEMO_ACCOUNT.auth_token,
             from_number=DEMO_NUMBER_1,
         )
+
+    async def _stop_simulator(self) -> None:
+        simulator, self.simulator = self.simulator, None
+        if simulator is not None:
+            await simulator.stop()
 
     def _make_server(self, port: int, *, demo: bool) -> WebhookServer:
         assert self.writer is not None
