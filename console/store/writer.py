@@ -314,13 +314,22 @@ class Writer:
                     mine.write_pending(session)  # inside the savepoint: its failure is this op's
                     savepoint.commit()
                 except Exception as exc:
+                    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                        raise  # the connection's fault, not the op's: the batch is retried
                     savepoint.rollback()
                     results.append(exc)
                     touched.cache = recover(touched.connection(session), touched.cache)
                     continue
                 touched.merge(mine)
                 results.append(raw)
-            touched.write_pending(session)
+            try:
+                touched.write_pending(session)
+            except Exception as exc:
+                if isolate:
+                    raise
+                # one row the database refuses (a value too long for its column on PostgreSQL)
+                # must fail only the op that wrote it: redo the batch op by op
+                raise _OpFailed from exc
             ops.prune_requests(session, touched, self._retention)
             memo: dict[int, DeliveryRecord] = {}
 

@@ -23,9 +23,9 @@ from console.domain.model import (
     StoreChange,
     WebhookRequestRecord,
 )
-from console.store import ops
+from console.store import batch, ops
 from console.store.queries import Reader
-from console.store.writer import Writer
+from console.store.writer import Writer, _delivery
 from tests.integration.store_support import cb, logged
 
 
@@ -156,3 +156,55 @@ async def test_a_repeated_inbound_message_in_one_batch_is_stored_once(
     with database(db_url) as db:
         assert db.execute("SELECT count(*) FROM inbound_messages").fetchone() == (1,)
         assert db.execute("SELECT count(*) FROM webhook_requests").fetchone() == (2,)
+
+
+async def test_a_row_the_database_refuses_fails_only_the_operation_that_wrote_it(
+    writer: Writer, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = batch.write_events
+
+    def refuses_one(conn: Any, events: Any, fast: Any = None) -> None:
+        if any(e.values["message_sid"] == "SMBAD" for e in events if e.id is None):
+            raise ValueError("value too long for type character varying(64)")
+        real(conn, events, fast)
+
+    monkeypatch.setattr(batch, "write_events", refuses_one)  # rows are written after the ops
+    good, bad, new = await asyncio.gather(
+        writer.record_event(cb("SMOK1", "sent")),
+        writer.record_event(cb("SMBAD", "sent")),
+        writer.add_delivery(NewDelivery(to="+14155550140", body="unrelated")),
+        return_exceptions=True,
+    )
+    assert isinstance(bad, ValueError)
+    assert not isinstance(good, BaseException) and not isinstance(new, BaseException)
+    with database(db_url) as db:
+        sids = {sid for (sid,) in db.execute("SELECT message_sid FROM delivery_events")}
+        assert sids == {"SMOK1"}
+        assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (2,)  # SMOK1 + new
+
+
+async def test_a_connection_lost_during_the_op_by_op_redo_is_retried(
+    writer: Writer, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("needs a server that can drop the writer's connection (PostgreSQL)")
+    calls: list[int] = []
+
+    def flaky(s: Any, t: Any, new: NewDelivery) -> Any:
+        calls.append(1)
+        row = ops.add_delivery(s, t, new)
+        if len(calls) == 1:
+            raise ValueError("a failing op: the batch is redone op by op")
+        if len(calls) == 2:  # in the redo: the server drops the connection
+            t.connection(s).exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+        return row
+
+    results = await asyncio.gather(
+        writer.add_delivery(NewDelivery(to="+14155550150", body="first")),
+        writer._submit(flaky, (NewDelivery(to="+14155550151", body="flaky"),), _delivery),
+        writer.add_delivery(NewDelivery(to="+14155550152", body="third")),
+        return_exceptions=True,
+    )
+    assert [getattr(r, "body", r) for r in results] == ["first", "flaky", "third"]
+    with database(db_url) as db:
+        assert db.execute("SELECT count(*) FROM deliveries").fetchone() == (3,)
