@@ -119,7 +119,13 @@ class Settings:
                     },
                 )
             elif name == "profiles" and isinstance(value, list):
-                changes[name] = tuple(str(v) for v in value if str(v)) or ("default",)
+                names = (str(v) for v in value)
+                changes[name] = tuple(n for n in names if 0 < len(n) <= MAX_PROFILE_NAME) or (
+                    "default",
+                )
+            elif name == "active_profile" and isinstance(value, str):
+                if 0 < len(value) <= MAX_PROFILE_NAME:
+                    changes[name] = value
             elif isinstance(current, bool):
                 if isinstance(value, bool):
                     changes[name] = value
@@ -153,6 +159,7 @@ class Settings:
         return path
 
 
+MAX_PROFILE_NAME = 64  # the ledger's profile column holds 64 characters
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

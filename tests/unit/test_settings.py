@@ -43,6 +43,15 @@ def test_bad_values_fall_back_to_defaults(settings: Settings) -> None:
     assert loaded.pacing.long_code == 1.0 and loaded.pacing.toll_free == 5.0
 
 
+def test_profile_names_longer_than_the_ledger_holds_are_dropped(settings: Settings) -> None:
+    long = "p" * 65
+    (settings.data_dir / "settings.json").write_text(
+        json.dumps({"profiles": ["support", long], "active_profile": long})
+    )
+    loaded = Settings.load(settings.data_dir)
+    assert loaded.profiles == ("support",) and loaded.active_profile == "default"
+
+
 def test_corrupt_file_gives_defaults(settings: Settings) -> None:
     (settings.data_dir / "settings.json").write_text("{not json")
     assert Settings.load(settings.data_dir) == settings
