@@ -279,8 +279,8 @@ class Sender:
             batch = f"resume-{uuid.uuid4().hex[:12]}"
             job = self._start_job(batch, queued, [], len(queued), on_progress)
         log.info(
-            "resume: %d in flight (%d adopted, %d re-sent, %d unresolved, %d out of reach: "
-            "another account's or an earlier demo run's, not looked up), %d queued",
+            "resume: %d in flight (%d adopted, %d re-sent, %d unresolved, %d out of reach), "
+            "%d queued",
             len(pending),
             adopted,
             resent,
