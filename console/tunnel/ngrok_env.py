@@ -136,8 +136,16 @@ class ScrubbedSubprocess(ModuleType):
         return scrubbed
 
     def __getattr__(self, name: str) -> Any:
-        """Everything else (PIPE, CalledProcessError, ...) is the real module's."""
-        return getattr(subprocess, name)
+        """Constants and classes (PIPE, CalledProcessError, ...) are the real module's; any
+        other way to start a process (``getoutput``, ``getstatusoutput``, …) is refused, since
+        it would inherit the console's environment."""
+        found = getattr(subprocess, name)
+        if callable(found) and not isinstance(found, type):
+            raise AttributeError(
+                f"subprocess.{name} is not available to pyngrok here: it would start ngrok with "
+                "the console's environment (see console/tunnel/ngrok_env.py)"
+            )
+        return found
 
 
 #: The one stand-in installed into ``pyngrok.process``.

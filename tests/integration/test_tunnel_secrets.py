@@ -256,6 +256,15 @@ def test_every_ngrok_command_pyngrok_runs_gets_the_scrubbed_environment(
         assert ngrok_standin.ENV_RECORD in run["env"]
 
 
+def test_ways_to_spawn_that_cannot_be_scrubbed_are_refused() -> None:
+    stand_in = ngrok_env.SCRUBBED_SUBPROCESS
+    for name in ("getoutput", "getstatusoutput"):  # they take no env: they would leak it
+        with pytest.raises(AttributeError, match="console's environment"):
+            getattr(stand_in, name)
+    assert stand_in.PIPE is subprocess.PIPE
+    assert stand_in.CalledProcessError is subprocess.CalledProcessError
+
+
 async def test_unknown_pyngrok_spawning_fails_closed(
     standin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
