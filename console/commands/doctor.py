@@ -51,7 +51,7 @@ async def diagnose(settings: Settings) -> Report:
     """Start the console, run the doctor, stop."""
     from console.core import Core  # imported here: the doctor module stays cheap to import
 
-    core = Core(settings)
+    core = Core(settings, resume=False)
     try:
         await core.start()
     except Exception as exc:

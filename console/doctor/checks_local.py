@@ -53,8 +53,9 @@ async def signatures(ctx: DoctorContext) -> Outcome:
     return fail(
         f"{len(refused)} webhook request(s) in the last {hours:g} h were refused for their "
         f"signature (403, nothing applied). Latest, at {when} to {latest.path}: {why}",
-        "Follow the diagnosis; the inspector shows every refused request, the URL it was "
-        "checked against, and can replay it once fixed.",
+        "Follow the diagnosis; the inspector shows every refused request and the URL it was "
+        "checked against. Once the cause is fixed, Twilio's next callbacks are accepted (a "
+        "refused request is not replayed: the console will not sign it for Twilio).",
         OPEN_INSPECTOR,
     )
 

@@ -17,8 +17,12 @@ from pathlib import Path
 import pytest
 
 from console.doctor.checks import CHECKS
+from console.domain.model import NewDelivery, SendState
 from console.simulator import Simulator
 from console.simulator.server import SimulatorServer
+from console.store.db import sqlite_url, upgrade
+from console.store.queries import Reader
+from console.store.writer import Writer
 from tests.integration.test_doctor_support import (
     FROM,
     SID,
@@ -129,3 +133,21 @@ async def test_live_human_report_shows_fixes(data_dir: Path, simulator: Simulato
     assert "[in the window: Open Settings]" in text
     assert "[FAIL] Public URL uses HTTPS: There is no public URL" in text
     assert text.splitlines()[-1].startswith("14 checks: ")
+
+
+async def test_a_doctor_run_sends_nothing_and_leaves_the_ledger_alone(data_dir: Path) -> None:
+    url = sqlite_url(data_dir / "console.db")
+    upgrade(url)
+    writer = Writer(url)
+    await writer.start()
+    queued = await writer.add_delivery(NewDelivery(to="+14155550160", body="wait for me"))
+    await writer.close()
+    out = await doctor("--demo", "--json", env=cli_env(data_dir, MEMORY_KEYRING))
+    assert json.loads(out.stdout)["demo"] is True
+    reader = Reader(url)
+    try:
+        after = reader.delivery(queued.id)
+        assert after is not None and after.send_state is SendState.QUEUED  # not sent by doctor
+        assert [e.status for e in reader.events(queued.id)] == []
+    finally:
+        reader.close()
