@@ -160,8 +160,7 @@ class ComposePanel(ServicePanel, QWidget):
         self.send_button.clicked.connect(self.send)
         here = Qt.ShortcutContext.WidgetWithChildrenShortcut
         shortcut(self, self.send, "Ctrl+Return", "Ctrl+Enter", context=here)
-        self.bulk_button.clicked.connect(self.open_bulk)
-        shortcut(self, self.open_bulk, "Ctrl+Shift+B", context=here)
+        self.bulk_button.clicked.connect(self.open_bulk)  # Ctrl+Shift+B: the window's action
         self.bridge.deliveriesChanged.connect(self._on_deliveries)
         self.bridge.stateChanged.connect(self._on_state)
 

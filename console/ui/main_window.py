@@ -39,6 +39,7 @@ from console.ui.theme import apply_theme
 from console.ui.timeline import TimelinePanel
 from console.ui.trial_panel import TrialPanel
 from console.ui.widgets.resources import app_icon
+from console.ui.widgets.shortcut_guard import ShortcutGuard
 from console.ui.window_actions import WindowActions, show_about, show_shortcuts
 
 if TYPE_CHECKING:
@@ -104,9 +105,11 @@ class MainWindow(QMainWindow):
         self.notifier = FailureNotifier(self.tray, core.settings.notifications, self)
         self.commands = WindowActions(self)
         self.commands.build_menus(self.menuBar(), self.docks.values())
+        self.shortcut_guard = ShortcutGuard(self)  # Ctrl+E and co. win in text fields
         self._connect_signals()
         self._on_core_state()
         self._restore_layout()
+        self._initial_focus()
 
     # -- construction ----------------------------------------------------------------------------
     def _dock(self, key: str, title: str, panel: QWidget, area: Qt.DockWidgetArea) -> None:
@@ -246,6 +249,13 @@ class MainWindow(QMainWindow):
     @Slot()
     def _open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.core.settings.data_dir)))
+
+    def _initial_focus(self) -> None:
+        """Start where the operator starts: Compose's To field (or the deliveries, when the
+        restored layout hides Compose); without it the banner's close button took the focus."""
+        compose = self.docks["compose"]
+        target = self.compose.to_edit if not compose.isHidden() else self.deliveries.table
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- layout persistence and shutdown ---------------------------------------------------------
     def _layout_store(self) -> QSettings:

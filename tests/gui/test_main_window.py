@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.domain.status import FINAL
@@ -24,7 +25,9 @@ from console.ui.launch import GuiApp
 from console.ui.main_window import MainWindow
 from console.ui.models.delivery_columns import RECORD_ROLE, Column
 from console.ui.settings_dialog import SettingsDialog
+from console.ui.window_actions import UNDESCRIBED, shortcut_rows
 from tests.fakes.keyrings import MemoryKeyring, installed_keyring
+from tests.gui.helpers_keys import CTRL, X11LineEdit
 from tests.gui.helpers_panels import clear_twilio_env
 
 pytestmark = pytest.mark.qt_log_ignore("does not support (propagateSizeHints|raise)")
@@ -223,3 +226,77 @@ def test_doctor_window_actions_open_what_they_name(qtbot: QtBot, gui: GuiApp) ->
     dialogs = window.findChildren(SettingsDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     dialogs[0].reject()
+
+
+def focus_in(qtbot: QtBot, window: MainWindow, widget: QWidget) -> None:
+    window.activate()
+    qtbot.waitUntil(window.isActiveWindow)
+    widget.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget)
+
+
+def test_focus_starts_in_the_to_field(qtbot: QtBot, gui: GuiApp) -> None:
+    window = window_of(gui)
+    assert window.banner.isVisible()  # its close button used to take the focus
+    window.activate()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.compose.to_edit)
+
+
+def test_bulk_send_opens_from_anywhere_in_the_window(qtbot: QtBot, gui: GuiApp) -> None:
+    window = window_of(gui)
+    for where in (window.deliveries.table, window.deliveries.filter_bar.search):
+        focus_in(qtbot, window, where)
+        QTest.keyClick(where, Qt.Key.Key_B, CTRL | Qt.KeyboardModifier.ShiftModifier)
+        dialog = window.compose.bulk_dialog
+        assert dialog is not None and dialog.isVisible(), where
+        dialog.reject()
+
+
+@pytest.mark.parametrize("field", ["deliveries search", "X11 line edit"])
+def test_window_shortcuts_win_in_text_fields(
+    qtbot: QtBot, gui: GuiApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    """Ctrl+E exports from the search box, also where QLineEdit claims it (the X11 scheme)."""
+    window = window_of(gui)
+    send(gui, FAILS, "Flash sale today only!")
+    qtbot.waitUntil(lambda: final_status(window, "+1 415-555-0166") is not None)
+    bar = window.deliveries.filter_bar
+    edit = bar.search
+    if field == "X11 line edit":
+        edit = X11LineEdit(bar)
+        layout = bar.layout()
+        assert layout is not None
+        layout.addWidget(edit)
+        edit.setText("0166")
+    else:
+        with qtbot.waitSignal(bar.filterChanged):  # the search applies (debounced) first
+            edit.setText("0166")
+    edit.setCursorPosition(0)
+    focus_in(qtbot, window, edit)
+    out = tmp_path / "visible.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(out), "CSV (*.csv)"))
+    with qtbot.waitSignal(window.deliveries.exported, timeout=10_000):
+        QTest.keyClick(edit, Qt.Key.Key_E, CTRL)
+    assert edit.text() == "0166" and edit.cursorPosition() == 0  # the keys did not go in
+    assert edit.hasFocus()
+    assert out.exists()
+
+
+def test_help_lists_every_shortcut_installed(qtbot: QtBot, gui: GuiApp) -> None:
+    window = window_of(gui)
+    window.commands.shortcuts.trigger()  # a box that does not block
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1
+    text = boxes[0].text()
+    native = QKeySequence.SequenceFormat.NativeText
+    keys = [k for a in window.findChildren(QAction) for k in a.shortcuts()]
+    keys += [k for s in window.findChildren(QShortcut) for k in s.keys()]  # noqa: SIM118 (a list)
+    assert len(keys) >= 12
+    for key in keys:
+        assert key.toString(native) in text, key.toString(native)
+    rows = shortcut_rows(window)
+    assert all(what != UNDESCRIBED for _, what in rows), rows
+    listed = {key for keys, _ in rows for key in keys.split(" / ")}
+    assert {"Ctrl+Shift+B", "Ctrl+R", "Ctrl+Return", "Ctrl+Enter", "Ctrl+E"} <= listed
+    boxes[0].close()
