@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     and_,
     cast,
+    column,
     extract,
     func,
     literal_column,
@@ -61,17 +62,57 @@ _SEARCHED = (Delivery.to_number, Delivery.from_number, Delivery.body, Delivery.s
 _NULLABLE_SORTS = frozenset({"error_code"})  # NULL sorts as the smallest value (as on SQLite)
 _TEXT_SORTS = frozenset({"to"})
 
+# PostgreSQL's side table of the searchable text (migration 0005): a delivery's to/from/body/sid
+# joined by SEARCH_SEPARATOR, kept by triggers, with a pg_trgm index (when the server has it).
+SEARCH_SEPARATOR = "\x1f"
+_SEARCH = table(
+    "delivery_search",
+    column("delivery_id", Delivery.id.type),
+    column("text", Delivery.body.type),  # NUL becomes U+FFFD, as it was stored
+)
+_TRIGRAM = 3  # the shortest needle a trigram index can serve
 
-def _contains(column: Any, needle: str, dialect: str) -> ColumnElement[bool]:
+
+def _contains(col: Any, needle: str, dialect: str) -> ColumnElement[bool]:
     """``column`` holds ``needle`` (any case; ``%``, ``_`` and ``\\`` are plain characters).
 
     SQLite's LIKE already ignores ASCII case; elsewhere ``ilike`` (ILIKE on PostgreSQL).
+    SQLite's LIKE stops reading its pattern at a NUL, so a needle with one is found with
+    ``instr`` (its ``lower`` folds ASCII case only, as LIKE does).
     """
+    if dialect == "sqlite" and "\x00" in needle:
+        return func.instr(func.lower(col), func.lower(needle)) > 0
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     if dialect == "sqlite":
-        return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
-    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+        return col.like(pattern, escape="\\")  # type: ignore[no-any-return]
+    return col.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
+
+def _text_clause(needle: str, dialect: str) -> ColumnElement[bool]:
+    """Deliveries whose to, from, body or SID holds ``needle`` (see :func:`_contains`).
+
+    Three characters or more are looked up in an index: SQLite's FTS5 trigram table (but not a
+    NUL, which FTS5 cannot parse), PostgreSQL's ``delivery_search`` table. Its rows join the
+    four columns, so a needle holding the separator is checked against each column as well.
+    Shorter needles scan the deliveries themselves.
+    """
+    per_column = or_(*(_contains(c, needle, dialect) for c in _SEARCHED))
+    if len(needle) < _TRIGRAM:
+        return per_column
+    if dialect == "sqlite" and "\x00" not in needle:
+        phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string: any characters
+        return Delivery.id.in_(
+            select(literal_column("rowid"))
+            .select_from(table("deliveries_fts"))
+            .where(literal_column("deliveries_fts").op("MATCH")(phrase))
+        )
+    if dialect == "postgresql":
+        found = Delivery.id.in_(
+            select(_SEARCH.c.delivery_id).where(_contains(_SEARCH.c.text, needle, dialect))
+        )
+        return and_(found, per_column) if SEARCH_SEPARATOR in needle else found
+    return per_column
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,25 +126,14 @@ class DeliveryFilter:
     profile: str | None = None
 
     def clauses(self, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
-        """The SQL conditions of this filter on a database of ``dialect`` (SQLite: its trigram
-        index, migration 0003, for three characters or more but NUL, which FTS5 cannot parse;
-        elsewhere a case-insensitive pattern match, ILIKE on PostgreSQL).
-        """
+        """The SQL conditions of this filter on a database of ``dialect`` (the text through a
+        trigram index where it has three characters or more: see :func:`_text_clause`)."""
         out: list[ColumnElement[bool]] = []
         if self.statuses:
             out.append(Delivery.status.in_(sorted(self.statuses)))
         needle = self.text.strip()
-        if needle and dialect == "sqlite" and len(needle) >= 3 and "\x00" not in needle:
-            phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string: any characters
-            out.append(
-                Delivery.id.in_(
-                    select(literal_column("rowid"))
-                    .select_from(table("deliveries_fts"))
-                    .where(literal_column("deliveries_fts").op("MATCH")(phrase))
-                )
-            )
-        elif needle:
-            out.append(or_(*(_contains(c, needle, dialect) for c in _SEARCHED)))
+        if needle:
+            out.append(_text_clause(needle, dialect))
         if self.since is not None:
             out.append(Delivery.created_at >= self.since)
         if self.until is not None:

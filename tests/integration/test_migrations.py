@@ -19,7 +19,8 @@ from console.store.models import Base
 from console.store.queries import DeliveryFilter, Reader
 
 FTS_TABLES = "deliveries_fts"  # migration 0003's SQLite-only trigram index (and its shadows)
-PG_INDEXES = "ix_pg_"  # migration 0004's PostgreSQL-only indexes (not in the models)
+PG_INDEXES = "ix_pg_"  # migrations 0004/0005's PostgreSQL-only indexes (not in the models)
+PG_SEARCH = "delivery_search"  # migration 0005's PostgreSQL-only side table, kept by triggers
 
 
 def test_first_revision_upgrades_with_data_intact(empty_db_url: str) -> None:
@@ -63,7 +64,7 @@ def _portable(obj: Any, name: str | None, type_: str, reflected: bool, compare_t
     if name is None:
         return True
     return not (
-        (type_ == "table" and name.startswith(FTS_TABLES))
+        (type_ == "table" and (name.startswith(FTS_TABLES) or name == PG_SEARCH))
         or (type_ == "index" and name.startswith(PG_INDEXES))
     )
 
@@ -86,12 +87,20 @@ def test_migrations_match_the_models(empty_db_url: str) -> None:
     pg = {i for i in indexes if i and i.startswith(PG_INDEXES)}
     # The FTS5 index exists on SQLite only; other databases skip migration 0003's body.
     assert bool(fts) == empty_db_url.startswith("sqlite")
-    # 0004's indexes exist on PostgreSQL only (with pg_trgm, which PostgreSQL 13+ trusts).
-    assert len(pg) == (8 if empty_db_url.startswith("postgresql") else 0)
+    # 0004's sort indexes and 0005's side table exist on PostgreSQL only; the trigram index
+    # is on the side table (with pg_trgm, which PostgreSQL 13+ trusts), none on deliveries.
+    on_pg = empty_db_url.startswith("postgresql")
+    assert pg == (
+        {f"ix_pg_deliveries_{s}_id" for s in ("rank", "error", "segments", "to")}
+        if on_pg
+        else set()
+    )
+    assert (PG_SEARCH in tables) == on_pg
 
 
 def test_downgrade_to_nothing_and_back(empty_db_url: str) -> None:
-    """Every revision's downgrade runs (0003's is a no-op off SQLite) and the schema comes back."""
+    """Every revision's downgrade runs (0003's is a no-op off SQLite, 0004/0005's off
+    PostgreSQL) and the schema comes back."""
     upgrade(empty_db_url)
     command.downgrade(alembic_config(empty_db_url), "base")
     engine = create_engine(empty_db_url)
@@ -114,3 +123,85 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
     engine.dispose()
+
+
+def _trigram_indexes(url: str) -> dict[str, set[str]]:
+    """Each table's pg_trgm indexes."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT tablename, indexname FROM pg_indexes "
+                    "WHERE indexdef LIKE '%gin_trgm_ops%' ORDER BY 1, 2"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    out: dict[str, set[str]] = {}
+    for table, index in rows:
+        out.setdefault(table, set()).add(index)
+    return out
+
+
+def _add_delivery(url: str, sid: str, body: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO deliveries (sid, to_number, body, profile, segments, encoding, "
+                "status, status_rank, send_state, created_at, updated_at) VALUES "
+                "(:sid, '+14155550100', :body, 'default', 1, 'GSM-7', 'sent', 40, "
+                "'accepted', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            ),
+            {"sid": sid, "body": body},
+        )
+    engine.dispose()
+
+
+def _found(url: str, needle: str) -> list[str | None]:
+    reader = Reader(url)
+    try:
+        return sorted(d.sid for d in reader.deliveries(DeliveryFilter(text=needle)))
+    finally:
+        reader.close()
+
+
+def test_postgresql_0005_moves_the_trigram_indexes_and_back(pg_url: str) -> None:
+    """A database at 0004 (trigram indexes on deliveries, as on dev machines) upgrades to the
+    side table, backfilled; the downgrade to 0004 puts the four indexes back."""
+    upgrade(pg_url, "0004")
+    on_deliveries = {
+        f"ix_pg_deliveries_{c}_trgm" for c in ("to_number", "from_number", "body", "sid")
+    }
+    assert _trigram_indexes(pg_url) == {"deliveries": on_deliveries}
+    _add_delivery(pg_url, "SMbefore5", "written at 0004")
+    upgrade(pg_url)
+    assert _trigram_indexes(pg_url) == {"delivery_search": {"ix_pg_delivery_search_trgm"}}
+    assert _found(pg_url, "AT 0004") == _found(pg_url, "smbefore") == ["SMbefore5"]
+    command.downgrade(alembic_config(pg_url), "0004")
+    assert _trigram_indexes(pg_url) == {"deliveries": on_deliveries}
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        assert PG_SEARCH not in inspect(conn).get_table_names()
+        functions = conn.execute(
+            text("SELECT count(*) FROM pg_proc WHERE proname = 'delivery_search_sync'")
+        ).scalar_one()
+    engine.dispose()
+    assert functions == 0
+    upgrade(pg_url)
+    assert _found(pg_url, "at 0004") == ["SMbefore5"]
+
+
+def test_postgresql_pg_trgm_in_a_schema_off_the_search_path(pg_url: str) -> None:
+    """pg_trgm installed earlier in a schema not on the search_path: its operator class is
+    named with that schema, so the upgrade still builds the trigram index."""
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE SCHEMA extensions"))
+        conn.execute(text("CREATE EXTENSION pg_trgm SCHEMA extensions"))
+    engine.dispose()
+    upgrade(pg_url)
+    assert _trigram_indexes(pg_url) == {"delivery_search": {"ix_pg_delivery_search_trgm"}}
+    _add_delivery(pg_url, "SMoff1", "off the path")
+    assert _found(pg_url, "THE PATH") == ["SMoff1"]

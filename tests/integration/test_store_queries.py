@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from console.domain.model import (
@@ -239,14 +239,15 @@ def plan_of(reader: Reader, read: Callable[[], object]) -> str:
 
 
 def test_postgresql_serves_the_text_filter_and_sorts_from_indexes(pg_url: str) -> None:
-    """Migration 0004: the Reader's ILIKE (with its ESCAPE) can use the pg_trgm indexes, and
-    each sort order the GUI asks for, NULLs and collation included, has a matching index."""
+    """Migrations 0004/0005: the Reader's ILIKE (with its ESCAPE) can use the pg_trgm index of
+    the side table delivery_search, and each sort order the GUI asks for, NULLs and collation
+    included, has a matching index."""
     upgrade(pg_url)
     reader = Reader(pg_url)
     try:
         text_plan = plan_of(reader, lambda: reader.count_deliveries(DeliveryFilter(text="50%_")))
-        for column in ("to_number", "from_number", "body", "sid"):
-            assert f"ix_pg_deliveries_{column}_trgm" in text_plan
+        assert "ix_pg_delivery_search_trgm" in text_plan  # migration 0005's side table
+        assert "_trgm" not in text_plan.replace("ix_pg_delivery_search_trgm", "")
         for sort, index in [
             ("status", "ix_pg_deliveries_rank_id"),
             ("error_code", "ix_pg_deliveries_error_id"),
@@ -256,5 +257,126 @@ def test_postgresql_serves_the_text_filter_and_sorts_from_indexes(pg_url: str) -
             for descending in (False, True):
                 page = plan_of(reader, partial(reader.deliveries, sort=sort, descending=descending))
                 assert index in page, (sort, descending, page)
+    finally:
+        reader.close()
+
+
+def _holding(reader: Reader, needle: str) -> set[int]:
+    """The oracle: ids of the deliveries whose to, from, body or SID holds ``needle``, ASCII
+    case ignored (as SQLite's LIKE; the needles below have only ASCII letters)."""
+    low = needle.lower()
+    return {
+        d.id
+        for d in reader.deliveries(limit=1000)
+        if any(low in (v or "").lower() for v in (d.to, d.from_, d.body, d.sid))
+    }
+
+
+def _found(reader: Reader, needle: str) -> set[int]:
+    return {d.id for d in reader.deliveries(DeliveryFilter(text=needle), limit=1000)}
+
+
+async def test_text_filter_follows_inserts_updates_and_adoption(
+    writer: Writer, reader: Reader
+) -> None:
+    """The index behind the filter (SQLite's FTS5 table, PostgreSQL's delivery_search) keeps up
+    with new rows, with later values of to/from/body/sid, and with an adopted stand-in's
+    deletion: the filter answers what the rows hold."""
+    needles = ["hello", "HELLO planet", "0700", "0701", "0799", "SMsrch", "smsrch1", "late body"]
+
+    def agree() -> None:
+        for needle in needles:
+            assert _found(reader, needle) == _holding(reader, needle), needle
+
+    sent = await send(writer, "+14155550700", "Hello planet")
+    agree()
+    early = await writer.record_event(cb("SMsrch1", "sent", to="+14155550701"))
+    assert early.delivery is not None
+    stand_in = early.delivery.id
+    assert _found(reader, "smsrch1") == {stand_in}
+    await writer.record_event(cb("SMsrch1", "delivered", from_="+14155550799", body="late body"))
+    assert _found(reader, "0799") == _found(reader, "LATE BODY") == {stand_in}
+    agree()
+    await writer.transition(sent, SendState.ACCEPTED, sid="SMsrch1")  # adopts the stand-in
+    assert reader.delivery(stand_in) is None
+    assert _found(reader, "smsrch1") == {sent}
+    agree()
+    other = await send(writer, "+14155550702", "more", sid="SMsrch2")
+    assert _found(reader, "SMSRCH") == {sent, other}
+    agree()
+
+
+async def test_text_filter_does_not_match_across_columns(writer: Writer, reader: Reader) -> None:
+    """PostgreSQL's side table joins the columns with U+001F: a needle holding it matches only
+    within one column, as a needle spanning two columns never does."""
+    joined = await writer.add_delivery(
+        NewDelivery(to="+14155550800", from_="+14155550899", body="unit\x1fsep")
+    )
+    for needle in ("0800\x1f+1415", "0899\x1funit", "0800+1415"):
+        assert _found(reader, needle) == set(), repr(needle)
+    assert _found(reader, "t\x1fs") == _found(reader, "UNIT\x1fSEP") == {joined.id}
+
+
+async def test_text_filter_compares_nul_literally(writer: Writer, reader: Reader) -> None:
+    """A needle with NUL finds the rows holding it (SQLite's LIKE would cut its pattern at the
+    NUL and find every row); PostgreSQL stored NUL as U+FFFD and searches for that."""
+    ids = {}
+    for body in ("a\x00b", "ab", "xyz", "XA\x00BY", "\x00"):
+        ids[body] = (await writer.add_delivery(NewDelivery(to="+14155550900", body=body))).id
+    with_nul = {ids["a\x00b"], ids["XA\x00BY"], ids["\x00"]}
+    assert _found(reader, "\x00") == with_nul
+    assert _found(reader, "A\x00B") == _found(reader, "a\x00") == with_nul - {ids["\x00"]}
+    assert _found(reader, "xa\x00by") == {ids["XA\x00BY"]}
+    assert _found(reader, "a\x00c") == _found(reader, "b\x00") == set()
+    assert reader.count_deliveries(DeliveryFilter(text="\x00z")) == 0
+
+
+def _search_row(url: str, delivery_id: int) -> tuple[str, str, str]:
+    """xmin and ctid of a delivery's delivery_search row (a new version changes both) and the
+    xmin of its deliveries row."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT s.xmin::text, s.ctid::text, d.xmin::text FROM delivery_search s "
+                    "JOIN deliveries d ON d.id = s.delivery_id WHERE s.delivery_id = :id"
+                ),
+                {"id": delivery_id},
+            ).one()
+            return row[0], row[1], row[2]
+    finally:
+        engine.dispose()
+
+
+async def test_status_updates_leave_the_search_table_alone(pg_url: str) -> None:
+    """Migration 0005: a status callback's UPDATE (status, status_rank, updated_at) writes no new
+    version of the delivery's delivery_search row; a change of to/from/body/sid does."""
+    upgrade(pg_url)
+    w = Writer(pg_url)
+    await w.start()
+    try:
+        sent = await send(w, "+14155551000", "status only", sid="SMhot1")
+        before = _search_row(pg_url, sent)
+        for status in ("sending", "sent"):
+            await w.record_event(cb("SMhot1", status))
+        after = _search_row(pg_url, sent)
+        assert after[2] != before[2]  # the delivery was updated
+        assert after[:2] == before[:2]  # its search row was not
+        engine = create_engine(pg_url)
+        with engine.begin() as conn:  # named in SET but unchanged: the trigger's WHEN skips it
+            conn.execute(
+                text("UPDATE deliveries SET sid = sid, body = body WHERE id = :id"), {"id": sent}
+            )
+        engine.dispose()
+        assert _search_row(pg_url, sent)[:2] == before[:2]
+        await w.record_event(cb("SMhot1", "delivered", from_="+14155551099"))  # fills from
+        changed = _search_row(pg_url, sent)
+        assert changed[:2] != before[:2]
+    finally:
+        await w.close()
+    reader = Reader(pg_url)
+    try:
+        assert _found(reader, "1099") == {sent}
     finally:
         reader.close()
