@@ -9,11 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from console.cli import parse_args, quiet_on_closed_pipe, run_command, settings_from_args
+from console.secrets import withhold_from_children
 from console.settings import configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sms-console`` and ``python main.py``."""
+    withhold_from_children()  # no child process (a browser, ngrok) inherits a token
     args = parse_args(argv)
     settings = settings_from_args(args)
     configure_logging(settings)

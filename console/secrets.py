@@ -35,6 +35,7 @@ __all__ = [
     "mask_sid",
     "merge",
     "resolve",
+    "withhold_from_children",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,24 @@ class Credentials:
     __str__ = __repr__
 
 
+_withheld: dict[str, str] = {}  # the credential variables taken out of os.environ at start
+
+
+def withhold_from_children() -> None:
+    """Take the credential variables out of ``os.environ``, keeping them for
+    :func:`from_environment`, so that no process the console starts (the browser a link opens,
+    ngrok, anything a library spawns) inherits a token. The entry point calls it once."""
+    for var in ENV_VARS.values():
+        value = os.environ.pop(var, None)
+        if value is not None:
+            _withheld[var] = value
+
+
 def from_environment(environ: Mapping[str, str] | None = None) -> Credentials:
-    """Credentials from the ``TWILIO_*``/``NGROK_AUTHTOKEN`` variables (unset ones empty)."""
-    env = os.environ if environ is None else environ
+    """Credentials from the ``TWILIO_*``/``NGROK_AUTHTOKEN`` variables (unset ones empty);
+    by default from the process environment, including what :func:`withhold_from_children`
+    took out of it."""
+    env = {**_withheld, **os.environ} if environ is None else environ
     return Credentials(**{name: env.get(var, "").strip() for name, var in ENV_VARS.items()})
 
 

@@ -13,11 +13,11 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from console.secrets import from_environment
 from console.simulator.config import DEMO_ACCOUNT, AccountConfig
 from console.simulator.core import Simulator
 from console.simulator.scenario import Scenario, demo_scenario
@@ -112,10 +112,11 @@ def main(args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     host = getattr(args, "host", None) or "127.0.0.1"
     port = int(getattr(args, "port", None) or 0)
-    sid = os.environ.get("TWILIO_ACCOUNT_SID") or None
-    token = os.environ.get("TWILIO_AUTH_TOKEN") or None
-    from_number = os.environ.get("TWILIO_FROM_NUMBER") or None
-    service_sid = os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None
+    env = from_environment()  # the entry point took these out of os.environ
+    sid = env.account_sid or None
+    token = env.auth_token or None
+    from_number = env.from_number or None
+    service_sid = env.messaging_service_sid or None
     demo = not (sid and token)
     try:
         path = getattr(args, "scenario", None)

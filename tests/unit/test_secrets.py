@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import keyring
@@ -17,6 +20,7 @@ import keyring.backend
 import keyring.errors
 import pytest
 
+from console import secrets
 from console.secrets import (
     BackendStatus,
     Credentials,
@@ -287,3 +291,22 @@ async def test_resolve_warns_when_webhooks_cannot_be_validated(
         "No Auth Token is configured: REST calls work with the API key, but webhook signatures "
         "cannot be checked without the account's primary Auth Token."
     ]
+
+
+def test_withheld_credentials_stay_usable_but_reach_no_child_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(secrets, "_withheld", {})
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok-" + "9" * 28)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    secrets.withhold_from_children()
+    assert "TWILIO_AUTH_TOKEN" not in os.environ and "TWILIO_ACCOUNT_SID" not in os.environ
+    creds = secrets.from_environment()
+    assert creds.auth_token == "tok-" + "9" * 28 and creds.account_sid == "AC" + "1" * 32
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(sorted(k for k in os.environ if 'TWILIO' in k))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert child.stdout.strip() == "[]"
