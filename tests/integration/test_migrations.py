@@ -5,14 +5,18 @@ Each test runs on SQLite and, with ``SMS_CONSOLE_TEST_PG`` set, on PostgreSQL (`
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import URL, make_url
 
 from console.store.db import alembic_config, sqlite_url, upgrade
 from console.store.models import Base
@@ -205,3 +209,31 @@ def test_postgresql_pg_trgm_in_a_schema_off_the_search_path(pg_url: str) -> None
     assert _trigram_indexes(pg_url) == {"delivery_search": {"ix_pg_delivery_search_trgm"}}
     _add_delivery(pg_url, "SMoff1", "off the path")
     assert _found(pg_url, "THE PATH") == ["SMoff1"]
+
+
+def test_postgresql_without_pg_trgm_the_filter_scans(
+    pg_admin: tuple[Engine, URL], pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A role that may not create extensions (no CREATE on the database): the upgrade warns,
+    builds no trigram index, and the text filter still answers (scanning the side table)."""
+    admin, _ = pg_admin
+    role = f"sms_console_no_ext_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+    owner = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as conn:
+            conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))
+        url = make_url(pg_url).set(username=role).render_as_string(hide_password=False)
+        with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+            upgrade(url)
+        assert any("pg_trgm is not available" in r.getMessage() for r in caplog.records)
+        assert _trigram_indexes(url) == {}
+        _add_delivery(url, "SMscan1", "found by a scan")
+        assert _found(url, "BY A SCAN") == _found(url, "smscan") == ["SMscan1"]
+    finally:
+        with owner.connect() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+        owner.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP ROLE {role}"))
