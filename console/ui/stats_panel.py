@@ -96,7 +96,7 @@ class StatsPanel(QWidget):
             (
                 ("total", "Messages"),
                 ("delivered", "Delivered"),
-                ("failed", "Failed"),
+                ("failed", "Not delivered"),
                 ("rate", "Delivery rate"),
                 ("open", "In flight"),
             )
@@ -208,6 +208,7 @@ class StatsPanel(QWidget):
         self.figures["total"].setText(f"{stats.total:,}")
         self.figures["delivered"].setText(f"{stats.delivered:,}")
         self.figures["failed"].setText(f"{stats.failed:,}")
+        self.figures["failed"].setToolTip("Failed, undelivered or rejected")
         self.figures["rate"].setText("—" if rate is None else f"{rate:.1%}")
         self.figures["rate"].setToolTip(f"Delivered out of {done:,} messages with a final outcome")
         self.figures["open"].setText(f"{stats.total - done - self._other_final(stats):,}")

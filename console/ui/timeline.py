@@ -77,12 +77,14 @@ def explanation_html(code: int | None, message: str | None = None, link: str = "
     if message and message.strip() and message.strip() != info.title:
         said = f"<br><i>Twilio said:</i> {escape(message.strip())}"
     retry = "Sending again later can succeed." if info.retryable else "Do not simply resend."
+    if "resend" in info.action.lower():
+        retry = ""  # the action already says what resending would do
     colour = f' style="color:{link}"' if link else ""
     return (
         f"<b>{info.code} — {escape(info.title)}</b> "
         f'(<a href="{escape(info.url)}"{colour}>Twilio\'s page</a>)<br>'
         f"{escape(info.cause)}<br>"
-        f"<b>What to do:</b> {escape(info.action)} {retry}{said}"
+        f"<b>What to do:</b> {escape(info.action)}{' ' + retry if retry else ''}{said}"
     )
 
 

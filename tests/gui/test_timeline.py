@@ -18,7 +18,7 @@ from console.store.queries import Reader
 from console.ui.models.delivery_columns import RECORD_ROLE
 from console.ui.models.timeline_model import EventColumn, TimelineModel
 from console.ui.theme import dark_palette
-from console.ui.timeline import TimelinePanel, pretty_payload
+from console.ui.timeline import TimelinePanel, explanation_html, pretty_payload
 from tests.gui.conftest import LiveStore, new_sid
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
@@ -152,3 +152,9 @@ def test_links_follow_the_palette(
         qtbot.waitUntil(lambda: link in widget.explanation.text())  # readable on dark
     finally:
         qapp.setPalette(palette)
+
+
+def test_the_advice_says_not_to_resend_only_once() -> None:
+    text = explanation_html(30005)  # its action already says not to resend as it is
+    assert text.lower().count("resend") == 1
+    assert "Do not simply resend." in explanation_html(30006)  # its action does not say it
