@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from console.cli import CommandError, emit
+from console.domain.errors import explain
 from console.domain.model import DeliveryRecord, EventRecord
 from console.settings import Settings
 from console.store.db import upgrade
@@ -25,6 +26,7 @@ CSV_FIELDS = (
     "status",
     "error_code",
     "error_message",
+    "error_explained",
     "segments",
     "encoding",
     "price",
@@ -38,6 +40,12 @@ CSV_FIELDS = (
 )
 
 
+def explained(code: int | None) -> str | None:
+    """The console's plain words for an error code: what it means and what to do."""
+    info = explain(code) if code else None
+    return None if info is None else f"{info.title}: {info.cause} What to do: {info.action}"
+
+
 def delivery_dict(d: DeliveryRecord, events: Iterable[EventRecord]) -> dict[str, Any]:
     """One export record: a delivery and its events, JSON-ready."""
     return {
@@ -48,6 +56,7 @@ def delivery_dict(d: DeliveryRecord, events: Iterable[EventRecord]) -> dict[str,
         "status": d.status,
         "error_code": d.error_code,
         "error_message": d.error_message,
+        "error_explained": explained(d.error_code),
         "segments": d.segments,
         "encoding": d.encoding,
         "price": d.price,

@@ -55,6 +55,8 @@ async def test_export_jsonl_and_csv(writer: Writer, data_dir: Path, tmp_path: Pa
         30003,
     )
     assert [e["status"] for e in rec["events"]] == ["queued", "undelivered"]
+    assert rec["error_explained"].startswith("Handset unreachable: ")  # the plain words
+    assert "What to do:" in rec["error_explained"]
     target = tmp_path / "out.csv"
     out = run_cli("export", "--format", "csv", "--out", str(target), "--json", data_dir=data_dir)
     assert out.returncode == 0, out.stderr
@@ -62,6 +64,7 @@ async def test_export_jsonl_and_csv(writer: Writer, data_dir: Path, tmp_path: Pa
     with target.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["sid"] == "SMexp1" and rows[0]["body"] == "hello, world"
+    assert rows[0]["error_explained"] == rec["error_explained"]
     assert len(json.loads(rows[0]["events"])) == 2
 
 
