@@ -186,9 +186,7 @@ class MainWindow(QMainWindow):
     def reveal_delivery(self, delivery_id: int) -> None:
         """Show a delivery: select its row when loaded, and its timeline in any case."""
         self.activate()
-        row = self.deliveries.model.row_of_id(delivery_id)
-        if row is not None:
-            self.deliveries.select_row(row)
+        if self.deliveries.reveal(delivery_id):
             return
         record = self.core.reader.delivery(delivery_id)
         if record is not None:

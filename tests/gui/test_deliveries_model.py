@@ -241,3 +241,12 @@ def test_multi_data_answers_like_data(
             model.multiData(index, item)
             assert item.data() == index.data(role), (column, role)
     assert items[Qt.ItemDataRole.TextAlignmentRole].data() is None  # cleared after Seg.
+
+
+def test_a_reload_asked_for_after_shutdown_is_ignored(
+    qtbot: QtBot, live: LiveStore, gui_reader: Reader, bridge: Bridge
+) -> None:
+    model = loaded_model(qtbot, gui_reader, bridge)
+    model.shutdown()
+    model.set_filter(DeliveryFilter(text="late"))  # a search typed just before closing
+    assert not model.loading

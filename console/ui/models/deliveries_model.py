@@ -93,6 +93,7 @@ class DeliveriesModel(QAbstractTableModel):
         self._generation = 0
         self._pending: concurrent.futures.Future[Snapshot] | None = None
         self._buffer: list[tuple[str, Any]] = []
+        self._closed = False
 
     # -- public API ----------------------------------------------------------------------------
     @property
@@ -136,7 +137,10 @@ class DeliveriesModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
-        """Read the count and the first page again, off the GUI thread."""
+        """Read the count and the first page again, off the GUI thread (none after shutdown:
+        a filter typed just before the window closed may still ask)."""
+        if self._closed:
+            return
         self._generation += 1
         generation = self._generation
         flt, sort, desc, size = self._filter, self._sort, self._descending, self._page_size
@@ -220,6 +224,7 @@ class DeliveriesModel(QAbstractTableModel):
 
     def shutdown(self) -> None:
         """Stop the background reads (the window is closing)."""
+        self._closed = True
         self._worker.shutdown()
         self._side.shutdown(wait=False, cancel_futures=True)
 
