@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Slot
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from console.core import Core
 
 log = logging.getLogger(__name__)
+
+
+COMPOSE_WIDTH = 300  # the docks' widths in the first layout, and what a squeezed dock regains
+SIDE_WIDTH = 430
 
 
 class MainWindow(QMainWindow):
@@ -273,8 +277,35 @@ class MainWindow(QMainWindow):
             self.deliveries.restore_header_state(columns)
         if not isinstance(state, QByteArray) or not self.restoreState(state):
             right = next(d for k, d in self.docks.items() if k != "compose")
-            self.resizeDocks([self.docks["compose"], right], [300, 430], Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                [self.docks["compose"], right],
+                [COMPOSE_WIDTH, SIDE_WIDTH],
+                Qt.Orientation.Horizontal,
+            )
             self.splitter.setSizes([450, 370])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt gives a growing window's new width to the centre only: docks squeezed when it was
+        small would stay squeezed (tabs cut to "Webhoo…"), so they get their width back."""
+        super().resizeEvent(event)
+        if event.oldSize().isValid() and event.size().width() > event.oldSize().width():
+            QTimer.singleShot(0, self._widen_squeezed_docks)  # once the layout has settled
+
+    def _widen_squeezed_docks(self) -> None:
+        placed = [
+            (dock, COMPOSE_WIDTH if key == "compose" else SIDE_WIDTH)
+            for key, dock in self.docks.items()
+            if dock.isVisible() and not dock.isFloating()
+        ]
+        # a tabbed group shows one dock at a time: one entry per side is enough
+        squeezed = {self.dockWidgetArea(d): (d, w) for d, w in placed if d.width() < w}
+        central = self.centralWidget()
+        room = 0 if central is None else central.width() - central.minimumSizeHint().width()
+        if squeezed and room > 0:
+            share = room // len(squeezed)
+            docks = [d for d, _ in squeezed.values()]
+            widths = [min(w, d.width() + share) for d, w in squeezed.values()]
+            self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         store = self._layout_store()

@@ -22,7 +22,7 @@ from console.domain.status import FINAL
 from console.settings import Settings
 from console.simulator.scenario import Outcome, RecipientRule
 from console.ui.launch import GuiApp
-from console.ui.main_window import MainWindow
+from console.ui.main_window import COMPOSE_WIDTH, SIDE_WIDTH, MainWindow
 from console.ui.models.delivery_columns import RECORD_ROLE, Column
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.window_actions import UNDESCRIBED, shortcut_rows
@@ -300,3 +300,14 @@ def test_help_lists_every_shortcut_installed(qtbot: QtBot, gui: GuiApp) -> None:
     listed = {key for keys, _ in rows for key in keys.split(" / ")}
     assert {"Ctrl+Shift+B", "Ctrl+R", "Ctrl+Return", "Ctrl+Enter", "Ctrl+E"} <= listed
     boxes[0].close()
+
+
+def test_docks_squeezed_by_a_small_window_get_their_width_back(qtbot: QtBot, gui: GuiApp) -> None:
+    window = window_of(gui)
+    window.show()
+    side = window.docks["inbox"]
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: side.width() < SIDE_WIDTH - 20)  # squeezed to its minimum
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: side.width() >= SIDE_WIDTH - 10)
+    assert window.docks["compose"].width() >= COMPOSE_WIDTH - 10
