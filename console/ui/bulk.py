@@ -39,7 +39,7 @@ from console.ui.bulk_run import ACTIVE, ENDED, BulkRun, JobProgressRow, eta_text
 from console.ui.compose_fields import counter_text
 from console.ui.models.bulk_model import CHECK, MESSAGE, BulkRowsModel, build_entries
 from console.ui.models.bulk_rows import parse_recipients
-from console.ui.panel_kit import BusyIndicator, ServicePanel, tab_chain, wrap_label
+from console.ui.panel_kit import BusyIndicator, ServicePanel, counted, tab_chain, wrap_label
 from console.ui.panel_parts import add_senders, chosen_sender, error_label, record_table, show_error
 
 if TYPE_CHECKING:
@@ -212,13 +212,16 @@ class BulkSendDialog(ServicePanel, QDialog):
         segments = self.model.total_segments()
         from_, service = chosen_sender(self.from_combo)
         rate = self.core.pacing_rate(service or from_)
-        text = f"{total} rows · {ready} ready · {total - ready} with problems"
+        problems = total - ready
+        text = f"{counted(total, 'row')} · {ready:,} ready · {problems:,} with "
+        text += "a problem" if problems == 1 else "problems"
         if ready:
-            text += f" · {segments} segments at {rate:g} segment/s: {eta_text(segments / rate)}"
+            eta = eta_text(segments / rate)
+            text += f" · {counted(segments, 'segment')} at {rate:g} segment/s: {eta}"
         self.summary.setText(text)
         idle = self.running is None
         self.send_button.setEnabled(idle and ready > 0)
-        self.send_button.setText(f"&Send {ready} message{'s' if ready != 1 else ''}")
+        self.send_button.setText(f"&Send {counted(ready, 'message')}")
 
     # -- sending -------------------------------------------------------------------------------
     def send(self) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from console.ui.compose_fields import BodyEdit
 from console.ui.models.bulk_rows import Recipients, placeholders
 from console.ui.models.worker import Worker
-from console.ui.panel_kit import wrap_label
+from console.ui.panel_kit import counted, wrap_label
 from console.ui.panel_parts import buddy, sender_combo
 
 EXAMPLE = "phone,name\n+14155550100,Ada\n+14155550101,Grace"
@@ -98,7 +98,7 @@ class BulkInputs(QSplitter):
         cols = ", ".join(
             "{" + c + "}" + (" ✓" if c in used else "") for c in rec.columns if c != rec.to_column
         )
-        text = f"{len(rec.rows)} rows; numbers from column '{rec.to_column}'."
+        text = f"{counted(len(rec.rows), 'row')}; numbers from column '{rec.to_column}'."
         if cols:
             text += f" Placeholders: {cols}."
         self.columns_label.setText(" ".join([text, *rec.problems]))

@@ -195,6 +195,11 @@ class ServicePanel:
         return call_for(self, self.bridge, self.runtime, coro, on_result, on_error)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 row', '2 rows' (``plural`` for nouns that take more than an s), with thousands marks."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
 def is_trial(account: object) -> bool:
     """Whether an account summary (None: not known yet) describes a trial account."""
     return account is not None and getattr(account, "type", "") == "Trial"

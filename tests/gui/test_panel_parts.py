@@ -16,7 +16,7 @@ from console.domain.phone import SenderKind
 from console.gateway.account import SenderOption
 from console.gateway.checks import SendRefused
 from console.runtime import Bridge, Runtime
-from console.ui.panel_kit import ServicePanel, is_trial
+from console.ui.panel_kit import ServicePanel, counted, is_trial
 from console.ui.panel_parts import (
     DEFAULT_SENDER,
     add_senders,
@@ -175,3 +175,16 @@ def test_is_trial_reads_the_account_type() -> None:
     assert is_trial(Summary("Trial"))
     assert not is_trial(Summary("Full"))
     assert not is_trial(None)  # not known yet
+
+
+def test_counted_says_one_row_and_two_rows() -> None:
+    assert [counted(n, "row") for n in (0, 1, 2, 1500)] == [
+        "0 rows",
+        "1 row",
+        "2 rows",
+        "1,500 rows",
+    ]
+    assert (
+        counted(1, "reply", "replies") == "1 reply"
+        and counted(3, "reply", "replies") == "3 replies"
+    )
