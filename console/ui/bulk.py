@@ -265,7 +265,14 @@ class BulkSendDialog(ServicePanel, QDialog):
             return
         in_job = set(run.rows)
         unsent = run.unsent_rows()
-        keep = [r for r in range(self.model.rowCount()) if r not in in_job or r in unsent]
+        entries = self.model.entries()
+        # a row refused as a repeat of a row that was sent stays out: it would arrive twice
+        sent = {(entries[r].to, entries[r].body) for r in in_job - set(unsent)}
+        keep = [
+            r
+            for r, e in enumerate(entries)
+            if (r not in in_job or r in unsent) and (e.to, e.body) not in sent
+        ]
         text = recipients_text(self.recipients, keep)
         run.detach()
         run.deleteLater()

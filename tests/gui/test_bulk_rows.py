@@ -67,3 +67,10 @@ def test_eta_text() -> None:
     assert eta_text(4.4) == "about 4 s"
     assert eta_text(125) == "about 2 min 5 s"
     assert eta_text(3 * 3600 + 120) == "about 3 h 2 min"
+
+
+def test_the_same_message_to_the_same_number_twice_is_refused_on_its_second_row() -> None:
+    rec = parse_recipients("phone,name\n+14155550100,Ada\n(415) 555-0100,Ada\n+14155550100,Bo\n")
+    entries = build_entries(rec, "Hello {name}", "US")
+    assert [e.ready for e in entries] == [True, False, True]  # Bo's message differs
+    assert entries[1].problem is not None and f"in row {entries[0].line}" in entries[1].problem

@@ -300,3 +300,18 @@ def test_a_job_that_ended_before_it_was_followed_settles_from_the_store(
         run.catch_up(demo.core.reader.delivery)
     assert run.unsent_rows() == set(rows)
     assert [dialog.model.index(r, OUTCOME).data() for r in rows] == ["canceled"] * 3
+
+
+def test_a_new_batch_leaves_out_the_repeat_of_a_row_that_was_sent(
+    qtbot: QtBot, demo: DemoConsole
+) -> None:
+    dialog = make_dialog(qtbot, demo)
+    dialog.set_input("\n".join([NUMBERS[0], NUMBERS[0], NUMBERS[1]]), "Once is enough")
+    checked(qtbot, dialog)
+    assert dialog.model.ready_rows() == [0, 2]  # the second row repeats the first
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: ended(dialog, JobState.FINISHED), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(dialog.new_button.isEnabled, timeout=TIMEOUT_MS)
+    dialog.new_button.click()
+    assert dialog.input_edit.toPlainText() == ""  # the repeat is not offered again
+    assert len(demo.core.reader.deliveries_to(NUMBERS[0])) == 1

@@ -42,10 +42,24 @@ class BulkEntry:
 
 
 def build_entries(recipients: Recipients, template: str, default_region: str) -> list[BulkEntry]:
-    """Entries for every parsed row, with the local checks applied."""
+    """Entries for every parsed row, with the local checks applied.
+
+    The same message to the same number twice (a line pasted twice, a CSV exported with
+    duplicates) is refused on its second row: it would reach that person twice.
+    """
     out: list[BulkEntry] = []
+    first: dict[tuple[str, str], int] = {}  # (number, message) -> the line that sends it
     for line, values in zip(recipients.lines, recipients.rows, strict=True):
-        out.append(local_entry(line, values, recipients.to_column, template, default_region))
+        entry = local_entry(line, values, recipients.to_column, template, default_region)
+        if entry.ready and entry.to is not None:
+            earlier = first.setdefault((entry.to, entry.body), line)
+            if earlier != line:
+                entry = replace(
+                    entry,
+                    problem=f"The same message to this number is in row {earlier}: it would "
+                    "arrive twice. Remove one of the rows, or change the message.",
+                )
+        out.append(entry)
     return out
 
 
