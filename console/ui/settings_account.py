@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, 
 
 from console.domain.phone import PhoneNumberError, SenderKind, classify_sender, normalize
 from console.secrets import Credentials
-from console.settings import MAX_PROFILE_NAME, Settings
+from console.settings import Settings
 from console.ui.panel_kit import wrap_label
 from console.ui.settings_fields import FieldRow, SecretEdit, buddy_label, line_edit
 
@@ -30,9 +30,6 @@ class AccountPage(QWidget):
         super().__init__(parent)
         self.profile_combo = QComboBox(self)
         self.profile_combo.setEditable(True)
-        line = self.profile_combo.lineEdit()
-        if line is not None:
-            line.setMaxLength(MAX_PROFILE_NAME)  # what the ledger's profile column holds
         self.profile_combo.setAccessibleName("Profile")
         self.profile_combo.setToolTip("Pick a profile, or type a new name to create one")
         self.account_sid = line_edit("Account SID", "AC followed by 32 hex digits")

@@ -10,7 +10,6 @@ import keyring.errors
 import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
@@ -182,16 +181,14 @@ def test_new_profile_is_added_and_loaded_separately(qtbot: QtBot, demo: DemoCons
     assert settings.profiles == ("default", "staging")
 
 
-def test_a_typed_profile_name_stops_at_what_the_ledger_holds(
+def test_a_profile_name_longer_than_40_characters_is_refused_with_the_rule(
     qtbot: QtBot, demo: DemoConsole
 ) -> None:
     dialog = open_dialog(qtbot, demo)
-    combo = dialog.account.profile_combo
-    combo.setFocus()
-    combo.lineEdit().selectAll()  # type: ignore[union-attr]
-    QTest.keyClicks(combo, "p" * 70)
-    assert combo.currentText() == "p" * 64
-    assert dialog.new_settings().active_profile == "p" * 64
+    dialog.account.profile_combo.setEditText("p" * 41)
+    assert dialog.account.validate("US") is False
+    dialog.account.profile_combo.setEditText("p" * 40)
+    assert dialog.account.validate("US") is True
 
 
 def test_locked_keyring_is_reported_with_what_to_do(
