@@ -20,6 +20,7 @@ from console.ui.settings_fields import FieldRow, SecretEdit, buddy_label, line_e
 
 ACCOUNT_SID: Final = re.compile(r"AC[0-9a-fA-F]{32}")
 API_KEY_SID: Final = re.compile(r"SK[0-9a-fA-F]{32}")
+AUTH_TOKEN: Final = re.compile(r"[0-9a-fA-F]{32}")
 PROFILE_NAME: Final = re.compile(r"[^:\s][^:]{0,39}")
 
 
@@ -124,8 +125,14 @@ class AccountPage(QWidget):
             errors["api_key_sid"] = "An API key SID is SK followed by 32 hex digits."
         if key and not self.api_key_secret.text():
             errors["api_key_secret"] = "An API key needs its secret."
-        if sid and not (self.auth_token.text() or key):
+        token = self.auth_token.text().strip()
+        if sid and not (token or key):
             errors["auth_token"] = "Enter the Auth Token (or an API key and secret)."
+        elif token and not AUTH_TOKEN.fullmatch(token):
+            errors["auth_token"] = (
+                f"An Auth Token is 32 hex characters (this one has {len(token)}): copy it from "
+                "the Twilio Console, Account › API keys & tokens."
+            )
         from_raw = self.from_number.text().strip()
         if from_raw and classify_sender(from_raw) is SenderKind.INVALID:
             try:

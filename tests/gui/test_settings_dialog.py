@@ -191,6 +191,17 @@ def test_a_profile_name_longer_than_40_characters_is_refused_with_the_rule(
     assert dialog.account.validate("US") is True
 
 
+def test_an_auth_token_that_is_not_32_hex_characters_is_refused(
+    qtbot: QtBot, demo: DemoConsole
+) -> None:
+    dialog = open_dialog(qtbot, demo)
+    dialog.account.account_sid.setText(SID)
+    dialog.account.auth_token.setText("abc123")
+    assert dialog.account.validate("US") is False
+    dialog.account.auth_token.setText(TOKEN)
+    assert dialog.account.validate("US") is True
+
+
 def test_locked_keyring_is_reported_with_what_to_do(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
