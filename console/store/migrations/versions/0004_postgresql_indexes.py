@@ -19,17 +19,15 @@ Create Date: 2026-12-05 10:00:00.000000
 
 from __future__ import annotations
 
-import logging
-
 from alembic import op
-from sqlalchemy.exc import DBAPIError
+
+from console.store.pg_trgm import trigram_ops
 
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-log = logging.getLogger("alembic.runtime.migration")
 
 TEXT_COLUMNS = ("to_number", "from_number", "body", "sid")
 SORT_INDEXES = {
@@ -40,32 +38,12 @@ SORT_INDEXES = {
 }
 
 
-def _trigram_ops() -> str | None:
-    """``gin_trgm_ops`` qualified by pg_trgm's schema (which need not be on the search_path),
-    creating the extension if need be; None where it cannot be (the transaction stays usable).
-    """
-    bind = op.get_bind()
-    savepoint = bind.begin_nested()
-    try:
-        bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except DBAPIError as exc:
-        savepoint.rollback()
-        log.warning("pg_trgm is not available (%s): the text filter will scan", exc.orig)
-        return None
-    savepoint.commit()
-    schema = bind.exec_driver_sql(
-        "SELECT quote_ident(n.nspname) FROM pg_extension e "
-        "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-    ).scalar_one()
-    return f"{schema}.gin_trgm_ops"
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, columns in SORT_INDEXES.items():
         op.execute(f"CREATE INDEX {name} ON deliveries ({columns})")
-    ops = _trigram_ops()
+    ops = trigram_ops(op.get_bind())
     if ops is not None:  # dropped again by 0005, which moves them to a side table
         for column in TEXT_COLUMNS:
             op.execute(

@@ -22,17 +22,15 @@ Create Date: 2026-12-06 10:00:00.000000
 
 from __future__ import annotations
 
-import logging
-
 from alembic import op
-from sqlalchemy.exc import DBAPIError
+
+from console.store.pg_trgm import trigram_ops
 
 revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
 
-log = logging.getLogger("alembic.runtime.migration")
 
 TEXT_COLUMNS = ("to_number", "from_number", "body", "sid")
 SEPARATOR = "E'\\x1f'"  # U+001F (unit separator); keep in step with queries.SEARCH_SEPARATOR
@@ -44,25 +42,6 @@ TRIGGERS = ("delivery_search_ai", "delivery_search_au")
 
 def _joined(prefix: str) -> str:
     return f"concat_ws({SEPARATOR}, " + ", ".join(f"{prefix}{c}" for c in TEXT_COLUMNS) + ")"
-
-
-def _trigram_ops() -> str | None:
-    """``gin_trgm_ops`` qualified by pg_trgm's schema, creating the extension if need be;
-    None where it cannot be created (the transaction stays usable)."""
-    bind = op.get_bind()
-    savepoint = bind.begin_nested()
-    try:
-        bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except DBAPIError as exc:
-        savepoint.rollback()
-        log.warning("pg_trgm is not available (%s): the text filter will scan", exc.orig)
-        return None
-    savepoint.commit()
-    schema = bind.exec_driver_sql(
-        "SELECT quote_ident(n.nspname) FROM pg_extension e "
-        "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-    ).scalar_one()
-    return f"{schema}.gin_trgm_ops"
 
 
 def upgrade() -> None:
@@ -90,7 +69,7 @@ def upgrade() -> None:
         f"ON deliveries FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {FUNCTION}()"
     )
     op.execute(f"INSERT INTO {TABLE} (delivery_id, text) SELECT id, {_joined('')} FROM deliveries")
-    ops = _trigram_ops()
+    ops = trigram_ops(op.get_bind())
     if ops is not None:
         op.execute(f"CREATE INDEX {INDEX} ON {TABLE} USING gin (text {ops})")
 
@@ -102,7 +81,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON deliveries")
     op.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
     op.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    ops = _trigram_ops()
+    ops = trigram_ops(op.get_bind())
     if ops is not None:  # 0004's indexes
         for column in TEXT_COLUMNS:
             op.execute(
