@@ -6,10 +6,8 @@ is marked as a replay in the inspector and in the delivery's timeline.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -19,13 +17,14 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 from twilio.request_validator import RequestValidator
 
-from console.domain.model import EventIn, Verdict, WebhookRequestRecord
+from console.domain.model import Verdict, WebhookRequestRecord
 from console.ui.inspector import InspectorPanel
 from console.ui.models.requests_model import VERDICT
 from console.ui.models.roles import RECORD_ROLE
 from console.ui.models.timeline_model import EventColumn
 from console.ui.timeline import TimelinePanel
 from tests.gui.helpers_panels import TIMEOUT_MS, DemoConsole, running_demo, unnamed_controls
+from tests.integration.core_support import failing_once
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
@@ -181,18 +180,7 @@ def test_replay_of_an_accepted_request_is_marked_as_a_replay(
     params = {**FORM, "MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30003"}
     writer = demo.core.writer
     assert writer is not None
-    real = writer.record_event
-    failed: list[EventIn] = []
-
-    def full_disk_once(event: EventIn, **kwargs: Any) -> asyncio.Future[Any]:
-        if event.message_sid != sid or failed:
-            return real(event, **kwargs)
-        failed.append(event)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.set_exception(OSError(28, "No space left on device"))
-        return future
-
-    monkeypatch.setattr(writer, "record_event", full_disk_once)
+    failing_once(monkeypatch, writer, sid)
     panel = make_panel(qtbot, demo)
     url = demo.core.state.server_url
     assert url is not None

@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
-
 import pytest
 
 from console.core import Core
-from console.domain.model import StoreChange
 from console.gateway.checks import Outgoing, SendRefused
-from console.settings import Settings
-from tests.fakes.keyrings import MemoryKeyring
-
-
-class Changes:
-    """Wakes waiters whenever the writer commits something (the Core's publish callback)."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-
-    def __call__(self, change: StoreChange) -> None:
-        self.event.set()
-
-    async def until(self, predicate: Callable[[], object], within: float = 15.0) -> None:
-        """Re-check ``predicate`` after every commit until it holds (bounded by ``within``)."""
-        async with asyncio.timeout(within):
-            while not predicate():
-                self.event.clear()
-                await self.event.wait()
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
-@pytest.fixture
-async def core(
-    settings: Settings, memory_keyring: MemoryKeyring, no_credential_env: None, changes: Changes
-) -> AsyncIterator[Core]:
-    c = Core(replace(settings, port=0), publish=changes)
-    await c.start()
-    yield c
-    await c.stop()
+from tests.integration.core_support import Changes
 
 
 async def test_no_credentials_means_demo_mode(core: Core) -> None:

@@ -8,10 +8,7 @@ request log, the ledger and the export.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -22,32 +19,13 @@ from console.commands.export import delivery_dict
 from console.core import Core
 from console.domain.model import (
     DeliveryRecord,
-    EventIn,
     EventSource,
     Verdict,
     WebhookRequestRecord,
 )
-from console.settings import Settings
-from console.store.writer import Writer
 from console.webhooks.app import STATUS_PATH
 from console.webhooks.replay import ReplayRefused
-from tests.fakes.keyrings import MemoryKeyring
-from tests.integration.test_core import Changes
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
-@pytest.fixture
-async def core(
-    settings: Settings, memory_keyring: MemoryKeyring, no_credential_env: None, changes: Changes
-) -> AsyncIterator[Core]:
-    c = Core(replace(settings, port=0), publish=changes)
-    await c.start()
-    yield c
-    await c.stop()
+from tests.integration.core_support import Changes, failing_once
 
 
 async def finished(core: Core, changes: Changes) -> DeliveryRecord:
@@ -114,22 +92,6 @@ def signed_by_twilio(core: Core, params: dict[str, str]) -> dict[str, str]:
     assert base is not None and core.credentials.auth_token
     validator = RequestValidator(core.credentials.auth_token)
     return {**FORM, "X-Twilio-Signature": validator.compute_signature(base + STATUS_PATH, params)}
-
-
-def failing_once(monkeypatch: pytest.MonkeyPatch, writer: Writer, sid: str) -> None:
-    """The next write of an event for ``sid`` fails as on a full disk (the server answers 503)."""
-    real = writer.record_event
-    failed: list[EventIn] = []
-
-    def record_event(event: EventIn, **kwargs: Any) -> asyncio.Future[Any]:
-        if event.message_sid != sid or failed:
-            return real(event, **kwargs)
-        failed.append(event)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.set_exception(OSError(28, "No space left on device"))
-        return future
-
-    monkeypatch.setattr(writer, "record_event", record_event)
 
 
 async def test_an_accepted_request_that_was_not_stored_replays_marked_as_a_replay(

@@ -15,7 +15,7 @@ from console.domain.model import NewDelivery, SendState
 from console.settings import Settings
 from console.simulator.config import DEMO_ACCOUNT, DEMO_NUMBER_1
 from console.store.queries import Reader
-from tests.integration.test_core import Changes
+from tests.integration.core_support import Changes
 
 pytestmark = pytest.mark.usefixtures("memory_keyring", "no_credential_env")
 
