@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.model import DeliveryRecord
 from console.runtime import Bridge, Runtime
 from console.settings import Settings
 from console.ui.compose import ComposePanel
@@ -233,9 +234,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _sent(self, record: object) -> None:
-        delivery_id = getattr(record, "id", None)
-        if isinstance(delivery_id, int):
-            self.reveal_delivery(delivery_id)
+        # the record in hand is the timeline's until the row arrives: no read on this thread
+        if isinstance(record, DeliveryRecord) and not self.deliveries.reveal(record.id):
+            self.timeline.show_delivery(record)
 
     @Slot()
     def _focus_compose(self) -> None:

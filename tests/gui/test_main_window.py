@@ -111,6 +111,8 @@ def test_a_message_sent_from_compose_appears_and_reaches_a_final_status(
     qtbot.waitUntil(lambda: final_status(window, "+1 415-555-0123") is not None, timeout=20_000)
     # the window shows what was just sent: its row and its timeline
     assert window.timeline.delivery is not None and window.timeline.delivery.id == record.id
+    current = window.deliveries.current  # the table agrees: the new row is the selected one
+    assert current is not None and current.id == record.id
     qtbot.waitUntil(lambda: window.timeline.model.rowCount() >= 3, timeout=10_000)
     assert window.status.server.copy_text.startswith("http://127.0.0.1:")
 
