@@ -204,11 +204,14 @@ class DeliveriesPanel(QWidget):
 
     @Slot(QModelIndex, int, int)
     def _rows_arrived(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        if self._reveal is not None:
-            row = self.model.row_of_id(self._reveal)
-            if row is not None:
-                self._reveal = None
-                self.select_row(row)
+        self._select_revealed()
+
+    def _select_revealed(self) -> None:
+        """Select the delivery waiting to be revealed, if its row is in the table now."""
+        row = self.model.row_of_id(self._reveal) if self._reveal is not None else None
+        if row is not None:
+            self._reveal = None
+            self.select_row(row)
 
     def select_row(self, row: int) -> None:
         """Select ``row`` and scroll it into view."""
@@ -300,7 +303,7 @@ class DeliveriesPanel(QWidget):
     def _after_reload(self) -> None:
         self._search_void()
         if self._reveal is not None:
-            self._rows_arrived(QModelIndex(), 0, 0)
+            self._select_revealed()
             return
         if self._current is None:
             return
